@@ -1,0 +1,159 @@
+//! The engine contract (SPEC §4): commands in, events out. Every event is one JSON line.
+
+use serde::{Deserialize, Serialize};
+
+use super::plan::Plan;
+use crate::llm::Usage;
+
+/// Addressee of a message.
+pub const USER: &str = "USER";
+/// Every member of the workspace.
+pub const ALL: &str = "ALL";
+
+/// One addressed message in a workspace log. `to` holds agent names, `ALL` or `USER`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub seq: u64,
+    pub workspace: String,
+    pub from: String,
+    pub to: Vec<String>,
+    pub content: String,
+    /// Milliseconds since the Unix epoch.
+    pub at: u64,
+}
+
+impl Message {
+    /// Whether `agent` is among the addressees (directly or through `ALL`).
+    pub fn is_for(&self, agent: &str) -> bool {
+        self.to.iter().any(|t| t == agent || (t == ALL && self.from != agent))
+    }
+}
+
+/// Lifecycle of a workspace, an agent or the run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", content = "reason", rename_all = "snake_case")]
+pub enum Status {
+    Pending,
+    Running,
+    Paused,
+    Done,
+    Failed(String),
+    Cancelled,
+}
+
+impl Status {
+    pub fn is_finished(&self) -> bool {
+        matches!(self, Status::Done | Status::Failed(_) | Status::Cancelled)
+    }
+}
+
+/// What a pause, resume or cancel applies to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "scope", rename_all = "snake_case")]
+pub enum Target {
+    Run,
+    Workspace { workspace: String },
+    Agent { workspace: String, agent: String },
+}
+
+/// Token counts and cost, as shown to the person.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Totals {
+    #[serde(flatten)]
+    pub usage: Usage,
+    pub cost_usd: f64,
+    pub calls: u64,
+    pub retries: u64,
+}
+
+impl Totals {
+    pub fn add_call(&mut self, usage: &Usage, cost_usd: f64) {
+        self.usage.add(usage);
+        self.cost_usd += cost_usd;
+        self.calls += 1;
+    }
+}
+
+/// Commands a front end sends to the engine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum Command {
+    StartTask { task: String },
+    ApprovePlan,
+    RevisePlan { feedback: String },
+    Pause { target: Target },
+    Resume { target: Target },
+    Cancel { target: Target },
+    InjectMessage { workspace: String, to: Vec<String>, text: String },
+    Shutdown,
+}
+
+/// Everything that happens in a run, in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum Event {
+    RunStarted {
+        task: String,
+        team: String,
+        provider: String,
+        model: String,
+        simulated: bool,
+        max_turns: u32,
+        max_depth: usize,
+        concurrency: usize,
+    },
+    PlanStarted { attempt: u32, feedback: Option<String> },
+    PlanDelta { text: String },
+    PlanReady { plan: Plan, repaired: bool, notes: Vec<String> },
+    PlanApproved,
+    WorkspaceStarted { workspace: String, title: String, parent: Option<String>, members: Vec<String>, leaf: bool },
+    TurnStarted { workspace: String, agent: String, turn: u32 },
+    TokenDelta { workspace: String, agent: String, text: String },
+    MessagePosted { message: Message },
+    /// One finished LLM call and the new totals of its workspace and of the run.
+    UsageUpdated {
+        workspace: Option<String>,
+        agent: Option<String>,
+        model: String,
+        call: Usage,
+        cost_usd: f64,
+        workspace_totals: Option<Totals>,
+        run_totals: Totals,
+    },
+    StatusChanged { target: Target, status: Status },
+    RetryScheduled {
+        workspace: Option<String>,
+        agent: Option<String>,
+        attempt: u32,
+        delay_ms: u64,
+        error: String,
+    },
+    Warning { workspace: Option<String>, message: String },
+    WorkspaceDone { workspace: String, status: Status, result: Option<String>, turns: u32, totals: Totals },
+    RunDone { status: Status, report: String, totals: Totals, elapsed_ms: u64 },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_are_single_json_lines_with_a_type_tag() {
+        let e = Event::MessagePosted {
+            message: Message { seq: 3, workspace: "venue".into(), from: "a".into(), to: vec!["b".into()], content: "line 1\nline 2".into(), at: 1 },
+        };
+        let line = serde_json::to_string(&e).unwrap();
+        assert!(!line.contains('\n'));
+        assert!(line.starts_with(r#"{"type":"MessagePosted""#), "{line}");
+        assert_eq!(serde_json::from_str::<Event>(&line).unwrap(), e);
+        let s = serde_json::to_string(&Status::Failed("boom".into())).unwrap();
+        assert_eq!(s, r#"{"state":"failed","reason":"boom"}"#);
+    }
+
+    #[test]
+    fn all_reaches_everyone_but_the_sender() {
+        let m = Message { seq: 1, workspace: "w".into(), from: "a".into(), to: vec![ALL.into()], content: String::new(), at: 0 };
+        assert!(m.is_for("b"));
+        assert!(!m.is_for("a"));
+    }
+}
