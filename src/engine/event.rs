@@ -25,7 +25,9 @@ pub struct Message {
 impl Message {
     /// Whether `agent` is among the addressees (directly or through `ALL`).
     pub fn is_for(&self, agent: &str) -> bool {
-        self.to.iter().any(|t| t == agent || (t == ALL && self.from != agent))
+        self.to
+            .iter()
+            .any(|t| t == agent || (t == ALL && self.from != agent))
     }
 }
 
@@ -78,13 +80,27 @@ impl Totals {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum Command {
-    StartTask { task: String },
+    StartTask {
+        task: String,
+    },
     ApprovePlan,
-    RevisePlan { feedback: String },
-    Pause { target: Target },
-    Resume { target: Target },
-    Cancel { target: Target },
-    InjectMessage { workspace: String, to: Vec<String>, text: String },
+    RevisePlan {
+        feedback: String,
+    },
+    Pause {
+        target: Target,
+    },
+    Resume {
+        target: Target,
+    },
+    Cancel {
+        target: Target,
+    },
+    InjectMessage {
+        workspace: String,
+        to: Vec<String>,
+        text: String,
+    },
     Shutdown,
 }
 
@@ -102,14 +118,39 @@ pub enum Event {
         max_depth: usize,
         concurrency: usize,
     },
-    PlanStarted { attempt: u32, feedback: Option<String> },
-    PlanDelta { text: String },
-    PlanReady { plan: Plan, repaired: bool, notes: Vec<String> },
+    PlanStarted {
+        attempt: u32,
+        feedback: Option<String>,
+    },
+    PlanDelta {
+        text: String,
+    },
+    PlanReady {
+        plan: Plan,
+        repaired: bool,
+        notes: Vec<String>,
+    },
     PlanApproved,
-    WorkspaceStarted { workspace: String, title: String, parent: Option<String>, members: Vec<String>, leaf: bool },
-    TurnStarted { workspace: String, agent: String, turn: u32 },
-    TokenDelta { workspace: String, agent: String, text: String },
-    MessagePosted { message: Message },
+    WorkspaceStarted {
+        workspace: String,
+        title: String,
+        parent: Option<String>,
+        members: Vec<String>,
+        leaf: bool,
+    },
+    TurnStarted {
+        workspace: String,
+        agent: String,
+        turn: u32,
+    },
+    TokenDelta {
+        workspace: String,
+        agent: String,
+        text: String,
+    },
+    MessagePosted {
+        message: Message,
+    },
     /// One finished LLM call and the new totals of its workspace and of the run.
     UsageUpdated {
         workspace: Option<String>,
@@ -120,7 +161,10 @@ pub enum Event {
         workspace_totals: Option<Totals>,
         run_totals: Totals,
     },
-    StatusChanged { target: Target, status: Status },
+    StatusChanged {
+        target: Target,
+        status: Status,
+    },
     RetryScheduled {
         workspace: Option<String>,
         agent: Option<String>,
@@ -128,9 +172,23 @@ pub enum Event {
         delay_ms: u64,
         error: String,
     },
-    Warning { workspace: Option<String>, message: String },
-    WorkspaceDone { workspace: String, status: Status, result: Option<String>, turns: u32, totals: Totals },
-    RunDone { status: Status, report: String, totals: Totals, elapsed_ms: u64 },
+    Warning {
+        workspace: Option<String>,
+        message: String,
+    },
+    WorkspaceDone {
+        workspace: String,
+        status: Status,
+        result: Option<String>,
+        turns: u32,
+        totals: Totals,
+    },
+    RunDone {
+        status: Status,
+        report: String,
+        totals: Totals,
+        elapsed_ms: u64,
+    },
 }
 
 #[cfg(test)]
@@ -140,7 +198,14 @@ mod tests {
     #[test]
     fn events_are_single_json_lines_with_a_type_tag() {
         let e = Event::MessagePosted {
-            message: Message { seq: 3, workspace: "venue".into(), from: "a".into(), to: vec!["b".into()], content: "line 1\nline 2".into(), at: 1 },
+            message: Message {
+                seq: 3,
+                workspace: "venue".into(),
+                from: "a".into(),
+                to: vec!["b".into()],
+                content: "line 1\nline 2".into(),
+                at: 1,
+            },
         };
         let line = serde_json::to_string(&e).unwrap();
         assert!(!line.contains('\n'));
@@ -152,7 +217,14 @@ mod tests {
 
     #[test]
     fn all_reaches_everyone_but_the_sender() {
-        let m = Message { seq: 1, workspace: "w".into(), from: "a".into(), to: vec![ALL.into()], content: String::new(), at: 0 };
+        let m = Message {
+            seq: 1,
+            workspace: "w".into(),
+            from: "a".into(),
+            to: vec![ALL.into()],
+            content: String::new(),
+            at: 0,
+        };
         assert!(m.is_for("b"));
         assert!(!m.is_for("a"));
     }

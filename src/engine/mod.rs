@@ -1,6 +1,14 @@
 //! The engine: plans a task, runs its workspaces and aggregates their results. It speaks to front
-//! ends only through [`event::Command`] and [`event::Event`].
+//! ends only through [`Command`] and [`Event`]: the dashboard, the headless printer and the session
+//! file are equal consumers of the same event stream.
 
+pub mod aggregate;
 pub mod event;
 pub mod plan;
+pub mod planner;
 pub mod protocol;
+mod runtime;
+pub mod workspace;
+
+pub use event::{ALL, Command, Event, Message, Status, Target, Totals, USER};
+pub use runtime::{Engine, EngineConfig, EngineHandle, now_ms};

@@ -34,7 +34,11 @@ impl Plan {
     }
     /// Depth of the tree: a lone root is depth 0.
     pub fn depth(&self) -> usize {
-        self.children.iter().map(|c| c.depth() + 1).max().unwrap_or(0)
+        self.children
+            .iter()
+            .map(|c| c.depth() + 1)
+            .max()
+            .unwrap_or(0)
     }
     /// Every agent named anywhere in this subtree, in order of first appearance.
     pub fn all_agents(&self) -> Vec<String> {
@@ -59,7 +63,14 @@ pub fn validate(plan: &Plan, team: &Team, max_depth: usize) -> Vec<String> {
     problems
 }
 
-fn check_node(node: &Plan, team: &Team, max_depth: usize, depth: usize, ids: &mut HashSet<String>, problems: &mut Vec<String>) {
+fn check_node(
+    node: &Plan,
+    team: &Team,
+    max_depth: usize,
+    depth: usize,
+    ids: &mut HashSet<String>,
+    problems: &mut Vec<String>,
+) {
     if node.id.trim().is_empty() {
         problems.push(format!("node '{}' has an empty id", node.title));
     } else if !ids.insert(node.id.clone()) {
@@ -67,7 +78,10 @@ fn check_node(node: &Plan, team: &Team, max_depth: usize, depth: usize, ids: &mu
     }
     for a in &node.agents {
         if team.agent(a).is_none() {
-            problems.push(format!("node '{}' names agent '{a}', who is not in the roster", node.id));
+            problems.push(format!(
+                "node '{}' names agent '{a}', who is not in the roster",
+                node.id
+            ));
         }
     }
     let mut seen = HashSet::new();
@@ -84,13 +98,19 @@ fn check_node(node: &Plan, team: &Team, max_depth: usize, depth: usize, ids: &mu
         ));
     }
     if !node.is_leaf() && depth >= max_depth {
-        problems.push(format!("node '{}' is at depth {depth}, the limit; it must be a leaf", node.id));
+        problems.push(format!(
+            "node '{}' is at depth {depth}, the limit; it must be a leaf",
+            node.id
+        ));
     }
     let mut owner: HashMap<String, &str> = HashMap::new();
     for child in &node.children {
         for a in child.all_agents() {
             match owner.get(&a) {
-                Some(first) => problems.push(format!("agent '{a}' appears in sibling nodes '{first}' and '{}'", child.id)),
+                Some(first) => problems.push(format!(
+                    "agent '{a}' appears in sibling nodes '{first}' and '{}'",
+                    child.id
+                )),
                 None => {
                     owner.insert(a, &child.id);
                 }
@@ -114,7 +134,14 @@ pub fn repair(plan: &Plan, team: &Team, max_depth: usize) -> (Plan, Vec<String>)
     (plan, notes)
 }
 
-fn repair_node(node: &mut Plan, team: &Team, max_depth: usize, depth: usize, ids: &mut HashSet<String>, notes: &mut Vec<String>) {
+fn repair_node(
+    node: &mut Plan,
+    team: &Team,
+    max_depth: usize,
+    depth: usize,
+    ids: &mut HashSet<String>,
+    notes: &mut Vec<String>,
+) {
     if node.id.trim().is_empty() {
         node.id = slug(&node.title);
     }
@@ -134,14 +161,18 @@ fn repair_node(node: &mut Plan, team: &Team, max_depth: usize, depth: usize, ids
 
     if !node.is_leaf() && depth >= max_depth {
         let agents = node.all_agents();
-        notes.push(format!("flattened '{}' into a leaf: it was deeper than --max-depth {max_depth}", node.id));
+        notes.push(format!(
+            "flattened '{}' into a leaf: it was deeper than --max-depth {max_depth}",
+            node.id
+        ));
         node.children.clear();
         node.agents = agents;
     }
 
     let before = node.agents.clone();
     let mut seen = HashSet::new();
-    node.agents.retain(|a| team.agent(a).is_some() && seen.insert(a.clone()));
+    node.agents
+        .retain(|a| team.agent(a).is_some() && seen.insert(a.clone()));
     for a in before.iter().filter(|a| team.agent(a).is_none()) {
         notes.push(format!("dropped unknown agent '{a}' from '{}'", node.id));
     }
@@ -150,7 +181,12 @@ fn repair_node(node: &mut Plan, team: &Team, max_depth: usize, depth: usize, ids
     let mut taken: HashSet<String> = HashSet::new();
     for child in &mut node.children {
         strip_agents(child, &taken, notes);
-        taken.extend(child.all_agents().into_iter().filter(|a| team.agent(a).is_some()));
+        taken.extend(
+            child
+                .all_agents()
+                .into_iter()
+                .filter(|a| team.agent(a).is_some()),
+        );
     }
     for child in &mut node.children {
         repair_node(child, team, max_depth, depth + 1, ids, notes);
@@ -177,7 +213,9 @@ fn strip_agents(node: &mut Plan, taken: &HashSet<String>, notes: &mut Vec<String
     node.agents.retain(|a| {
         let keep = !taken.contains(a);
         if !keep {
-            notes.push(format!("removed '{a}' from '{id}': a sibling already has that agent"));
+            notes.push(format!(
+                "removed '{a}' from '{id}': a sibling already has that agent"
+            ));
         }
         keep
     });
@@ -188,14 +226,23 @@ fn strip_agents(node: &mut Plan, taken: &HashSet<String>, notes: &mut Vec<String
 
 /// Leaves get at least two agents, preferring those whose capabilities match the node's words and
 /// who are not used by a sibling.
-fn top_up(node: &mut Plan, team: &Team, used_by_siblings: &HashSet<String>, notes: &mut Vec<String>) {
+fn top_up(
+    node: &mut Plan,
+    team: &Team,
+    used_by_siblings: &HashSet<String>,
+    notes: &mut Vec<String>,
+) {
     if !node.is_leaf() || node.agents.len() >= 2 {
         return;
     }
     let words = format!("{} {}", node.title, node.description).to_lowercase();
     let score = |name: &str| {
         team.agent(name).map_or(0, |a| {
-            a.capabilities.iter().filter(|c| words.contains(&c.to_lowercase())).count() * 2
+            a.capabilities
+                .iter()
+                .filter(|c| words.contains(&c.to_lowercase()))
+                .count()
+                * 2
                 + words.contains(&a.team.replace('_', " ").replace(" team", "")) as usize
         })
     };
@@ -212,7 +259,10 @@ fn top_up(node: &mut Plan, team: &Team, used_by_siblings: &HashSet<String>, note
         if node.agents.len() >= 2 {
             break;
         }
-        notes.push(format!("added '{a}' to '{}' so that it has two agents", node.id));
+        notes.push(format!(
+            "added '{a}' to '{}' so that it has two agents",
+            node.id
+        ));
         node.agents.push(a.to_string());
     }
 }
@@ -267,19 +317,40 @@ mod tests {
     use crate::team;
 
     fn leaf(id: &str, agents: &[&str]) -> Plan {
-        Plan { id: id.into(), title: id.into(), description: String::new(), agents: agents.iter().map(|s| s.to_string()).collect(), children: vec![] }
+        Plan {
+            id: id.into(),
+            title: id.into(),
+            description: String::new(),
+            agents: agents.iter().map(|s| s.to_string()).collect(),
+            children: vec![],
+        }
     }
     fn node(id: &str, children: Vec<Plan>) -> Plan {
-        Plan { id: id.into(), title: id.into(), description: String::new(), agents: vec![], children }
+        Plan {
+            id: id.into(),
+            title: id.into(),
+            description: String::new(),
+            agents: vec![],
+            children,
+        }
     }
 
     #[test]
     fn a_good_plan_has_no_problems() {
         let team = team::preset("conference").unwrap();
-        let plan = node("root", vec![
-            leaf("venue", &["venue_coordinator", "catering_manager"]),
-            node("content", vec![leaf("talks", &["program_director", "speaker_coordinator"]), leaf("review", &["content_reviewer", "marketing_manager"])]),
-        ]);
+        let plan = node(
+            "root",
+            vec![
+                leaf("venue", &["venue_coordinator", "catering_manager"]),
+                node(
+                    "content",
+                    vec![
+                        leaf("talks", &["program_director", "speaker_coordinator"]),
+                        leaf("review", &["content_reviewer", "marketing_manager"]),
+                    ],
+                ),
+            ],
+        );
         assert_eq!(validate(&plan, &team, 3), Vec::<String>::new());
         assert_eq!(plan.depth(), 2);
     }
@@ -287,11 +358,20 @@ mod tests {
     #[test]
     fn every_kind_of_problem_is_reported() {
         let team = team::preset("conference").unwrap();
-        let plan = node("root", vec![
-            leaf("a", &["venue_coordinator", "ghost"]),
-            leaf("a", &["venue_coordinator", "tech_setup", "tech_setup"]),
-            node("deep", vec![node("deeper", vec![leaf("x", &["program_director", "speaker_coordinator"])])]),
-        ]);
+        let plan = node(
+            "root",
+            vec![
+                leaf("a", &["venue_coordinator", "ghost"]),
+                leaf("a", &["venue_coordinator", "tech_setup", "tech_setup"]),
+                node(
+                    "deep",
+                    vec![node(
+                        "deeper",
+                        vec![leaf("x", &["program_director", "speaker_coordinator"])],
+                    )],
+                ),
+            ],
+        );
         let problems = validate(&plan, &team, 2);
         let expected = [
             "node 'a' names agent 'ghost', who is not in the roster",
@@ -301,40 +381,86 @@ mod tests {
             "node 'deeper' is at depth 2, the limit; it must be a leaf",
         ];
         for e in expected {
-            assert!(problems.iter().any(|p| p == e), "missing {e:?} in {problems:#?}");
+            assert!(
+                problems.iter().any(|p| p == e),
+                "missing {e:?} in {problems:#?}"
+            );
         }
     }
 
     #[test]
     fn repair_makes_any_plan_valid_and_says_what_it_did() {
         let team = team::preset("conference").unwrap();
-        let plan = node("root", vec![
-            leaf("venue", &["venue_coordinator", "ghost"]),
-            leaf("venue", &["venue_coordinator"]),
-            node("deep", vec![node("deeper", vec![leaf("x", &["program_director", "speaker_coordinator"])])]),
-            leaf("", &[]),
-        ]);
+        let plan = node(
+            "root",
+            vec![
+                leaf("venue", &["venue_coordinator", "ghost"]),
+                leaf("venue", &["venue_coordinator"]),
+                node(
+                    "deep",
+                    vec![node(
+                        "deeper",
+                        vec![leaf("x", &["program_director", "speaker_coordinator"])],
+                    )],
+                ),
+                leaf("", &[]),
+            ],
+        );
         let (fixed, notes) = repair(&plan, &team, 2);
-        assert_eq!(validate(&fixed, &team, 2), Vec::<String>::new(), "{fixed:#?}");
-        assert!(notes.iter().any(|n| n == "dropped unknown agent 'ghost' from 'venue'"), "{notes:#?}");
-        assert!(notes.iter().any(|n| n.starts_with("renamed a repeated id 'venue'")), "{notes:#?}");
-        assert!(notes.iter().any(|n| n.starts_with("flattened 'deeper'")), "{notes:#?}");
+        assert_eq!(
+            validate(&fixed, &team, 2),
+            Vec::<String>::new(),
+            "{fixed:#?}"
+        );
+        assert!(
+            notes
+                .iter()
+                .any(|n| n == "dropped unknown agent 'ghost' from 'venue'"),
+            "{notes:#?}"
+        );
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.starts_with("renamed a repeated id 'venue'")),
+            "{notes:#?}"
+        );
+        assert!(
+            notes.iter().any(|n| n.starts_with("flattened 'deeper'")),
+            "{notes:#?}"
+        );
         // The flattened node keeps the agents of the subtree it replaced.
-        let deeper = fixed.nodes().into_iter().find(|n| n.id == "deeper").unwrap().clone();
+        let deeper = fixed
+            .nodes()
+            .into_iter()
+            .find(|n| n.id == "deeper")
+            .unwrap()
+            .clone();
         assert_eq!(deeper.agents, ["program_director", "speaker_coordinator"]);
     }
 
     #[test]
     fn top_up_prefers_matching_capabilities() {
         let team = team::preset("conference").unwrap();
-        let plan = node("root", vec![Plan { description: "ticketing and check-in".into(), ..leaf("reg", &["marketing_manager"]) }]);
+        let plan = node(
+            "root",
+            vec![Plan {
+                description: "ticketing and check-in".into(),
+                ..leaf("reg", &["marketing_manager"])
+            }],
+        );
         let (fixed, _) = repair(&plan, &team, 3);
-        assert_eq!(fixed.children[0].agents, ["marketing_manager", "registration_coordinator"]);
+        assert_eq!(
+            fixed.children[0].agents,
+            ["marketing_manager", "registration_coordinator"]
+        );
     }
 
     #[test]
     fn slug_is_short_and_clean() {
-        assert_eq!(slug("Organize FutureTech 2025, with 500 attendees!"), "organize-futuretech-2025-with-500-attend");
+        assert_eq!(
+            slug("Organize FutureTech 2025, with 500 attendees!"),
+            "organize-futuretech-2025-with-500-attend"
+        );
         assert_eq!(slug("  --Venue & Logistics-- "), "venue-logistics");
     }
 }

@@ -55,7 +55,12 @@ pub fn plan_request(
 ) -> LlmRequest {
     let mut prompt = format!("{}\n{}\n\n{}\n", header::TASK, task.trim(), header::ROSTER);
     for a in &team.agents {
-        prompt.push_str(&format!("- {}: {} (capabilities: {})\n", a.address(), a.description, a.capabilities.join(", ")));
+        prompt.push_str(&format!(
+            "- {}: {} (capabilities: {})\n",
+            a.address(),
+            a.description,
+            a.capabilities.join(", ")
+        ));
     }
     prompt.push_str(&format!(
         "\n{}\nMax depth: {max_depth} (the root is depth 0; nodes at depth {max_depth} must be leaves)\n",
@@ -63,7 +68,9 @@ pub fn plan_request(
     ));
     let mut messages = vec![ChatMessage::user(vec![Part::new(prompt)])];
     if let Some(prev) = previous {
-        messages.push(ChatMessage::assistant(serde_json::to_string(prev).unwrap_or_default()));
+        messages.push(ChatMessage::assistant(
+            serde_json::to_string(prev).unwrap_or_default(),
+        ));
         let mut follow = String::new();
         if !problems.is_empty() {
             follow.push_str(&format!("{}\n", header::PROBLEMS));
@@ -99,7 +106,8 @@ pub fn parse_plan(text: &str) -> Result<Plan, String> {
         Some(inner) if inner.is_object() => inner.clone(),
         _ => value,
     };
-    serde_json::from_value(value).map_err(|e| format!("the plan JSON does not have the plan's shape: {e}"))
+    serde_json::from_value(value)
+        .map_err(|e| format!("the plan JSON does not have the plan's shape: {e}"))
 }
 
 /// Where an agent is working: what it needs to know about its workspace.
@@ -113,12 +121,26 @@ pub struct TurnContext<'a> {
 pub fn agent_system(agent: &Agent, ctx: &TurnContext<'_>) -> String {
     let mut s = format!("You are {}. {}\n", agent.address(), agent.description);
     if !agent.capabilities.is_empty() {
-        s.push_str(&format!("Capabilities: {}\n", agent.capabilities.join(", ")));
+        s.push_str(&format!(
+            "Capabilities: {}\n",
+            agent.capabilities.join(", ")
+        ));
     }
-    if let Some(extra) = agent.instructions.as_deref().filter(|t| !t.trim().is_empty()) {
+    if let Some(extra) = agent
+        .instructions
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+    {
         s.push_str(&format!("{}\n", extra.trim()));
     }
-    s.push_str(&format!("\n{}\n{}\n\n{}\n{}: {}\n", header::MISSION, ctx.mission.trim(), header::WORKSPACE, ctx.node.id, ctx.node.title));
+    s.push_str(&format!(
+        "\n{}\n{}\n\n{}\n{}: {}\n",
+        header::MISSION,
+        ctx.mission.trim(),
+        header::WORKSPACE,
+        ctx.node.id,
+        ctx.node.title
+    ));
     if !ctx.node.description.trim().is_empty() {
         s.push_str(&format!("{}\n", ctx.node.description.trim()));
     }
@@ -142,14 +164,26 @@ pub fn agent_system(agent: &Agent, ctx: &TurnContext<'_>) -> String {
 pub fn transcript(log: &[Message], agent: &str) -> String {
     let mut s = format!("{}\n", header::CONVERSATION);
     for m in log.iter().filter(|m| m.from == agent || m.is_for(agent)) {
-        s.push_str(&format!("### #{} {} → {}\n{}\n\n", m.seq, m.from, m.to.join(", "), m.content.trim_end()));
+        s.push_str(&format!(
+            "### #{} {} → {}\n{}\n\n",
+            m.seq,
+            m.from,
+            m.to.join(", "),
+            m.content.trim_end()
+        ));
     }
     s
 }
 
 /// The request for one agent turn. The system prompt and the conversation so far are marked as
 /// the stable, cacheable prefix.
-pub fn turn_request(model: &str, agent: &Agent, ctx: &TurnContext<'_>, log: &[Message], max_tokens: u32) -> LlmRequest {
+pub fn turn_request(
+    model: &str,
+    agent: &Agent,
+    ctx: &TurnContext<'_>,
+    log: &[Message],
+    max_tokens: u32,
+) -> LlmRequest {
     let turn = format!(
         "{}\nYou are {}. Send your next message now.",
         header::YOUR_TURN,
@@ -158,7 +192,10 @@ pub fn turn_request(model: &str, agent: &Agent, ctx: &TurnContext<'_>, log: &[Me
     LlmRequest {
         model: model.to_string(),
         system: vec![Part::cached(agent_system(agent, ctx))],
-        messages: vec![ChatMessage::user(vec![Part::cached(transcript(log, &agent.name)), Part::new(turn)])],
+        messages: vec![ChatMessage::user(vec![
+            Part::cached(transcript(log, &agent.name)),
+            Part::new(turn),
+        ])],
         max_tokens,
         output: Output::Json {
             name: MESSAGE_TOOL.into(),
@@ -178,7 +215,12 @@ pub fn turn_request(model: &str, agent: &Agent, ctx: &TurnContext<'_>, log: &[Me
 
 /// The same turn asked again after a reply that broke the protocol.
 pub fn reask_request(mut req: LlmRequest, bad_reply: &str, error: &str) -> LlmRequest {
-    req.messages.push(ChatMessage::assistant(if bad_reply.trim().is_empty() { "(empty reply)" } else { bad_reply }));
+    req.messages
+        .push(ChatMessage::assistant(if bad_reply.trim().is_empty() {
+            "(empty reply)"
+        } else {
+            bad_reply
+        }));
     req.messages.push(ChatMessage::user(vec![Part::new(format!(
         "{}\n{error}\nSend the message again, following the protocol.",
         header::PROTOCOL_ERROR
@@ -187,7 +229,13 @@ pub fn reask_request(mut req: LlmRequest, bad_reply: &str, error: &str) -> LlmRe
 }
 
 /// At the turn limit: the last speaker writes the workspace's final result, as free text.
-pub fn final_request(model: &str, agent: &Agent, ctx: &TurnContext<'_>, log: &[Message], max_tokens: u32) -> LlmRequest {
+pub fn final_request(
+    model: &str,
+    agent: &Agent,
+    ctx: &TurnContext<'_>,
+    log: &[Message],
+    max_tokens: u32,
+) -> LlmRequest {
     let ask = format!(
         "{}\nThe workspace has used all its turns. Write its final result for USER now: the complete deliverable, \
 built from everything agreed above. Plain text or markdown, no JSON.",
@@ -196,7 +244,10 @@ built from everything agreed above. Plain text or markdown, no JSON.",
     LlmRequest {
         model: model.to_string(),
         system: vec![Part::cached(agent_system(agent, ctx))],
-        messages: vec![ChatMessage::user(vec![Part::cached(transcript(log, &agent.name)), Part::new(ask)])],
+        messages: vec![ChatMessage::user(vec![
+            Part::cached(transcript(log, &agent.name)),
+            Part::new(ask),
+        ])],
         max_tokens,
         output: Output::Text,
         temperature: None,
@@ -211,18 +262,46 @@ pub struct ChildResult<'a> {
 }
 
 /// The call that turns the children's full results into the parent's deliverable.
-pub fn aggregate_request(model: &str, mission: &str, node: &Plan, lead: Option<&Agent>, children: &[ChildResult<'_>], max_tokens: u32) -> LlmRequest {
-    let who = lead.map(|a| format!("You are {}. {}", a.address(), a.description)).unwrap_or_else(|| "You are the coordinator of a team of specialist agents.".into());
+pub fn aggregate_request(
+    model: &str,
+    mission: &str,
+    node: &Plan,
+    lead: Option<&Agent>,
+    children: &[ChildResult<'_>],
+    max_tokens: u32,
+) -> LlmRequest {
+    let who = lead
+        .map(|a| format!("You are {}. {}", a.address(), a.description))
+        .unwrap_or_else(|| "You are the coordinator of a team of specialist agents.".into());
     let system = format!(
         "{who}\nCombine the results of the sub-workspaces below into one coherent deliverable for this workspace. \
 Keep every concrete decision, number, name and date; resolve contradictions; say plainly what is missing where a sub-workspace failed. \
 Write markdown with headings. Do not mention the sub-workspaces or this process; write the deliverable itself."
     );
-    let mut prompt = format!("{}\n{}\n\n{}\n{}: {}\n{}\n\n{}\n", header::MISSION, mission.trim(), header::WORKSPACE, node.id, node.title, node.description.trim(), header::CHILD_RESULTS);
+    let mut prompt = format!(
+        "{}\n{}\n\n{}\n{}: {}\n{}\n\n{}\n",
+        header::MISSION,
+        mission.trim(),
+        header::WORKSPACE,
+        node.id,
+        node.title,
+        node.description.trim(),
+        header::CHILD_RESULTS
+    );
     for c in children {
         match c.outcome {
-            Ok(text) => prompt.push_str(&format!("### {}: {} (done)\n{}\n\n", c.node.id, c.node.title, text.trim())),
-            Err(reason) => prompt.push_str(&format!("### {}: {} (failed)\n{}\n\n", c.node.id, c.node.title, reason.trim())),
+            Ok(text) => prompt.push_str(&format!(
+                "### {}: {} (done)\n{}\n\n",
+                c.node.id,
+                c.node.title,
+                text.trim()
+            )),
+            Err(reason) => prompt.push_str(&format!(
+                "### {}: {} (failed)\n{}\n\n",
+                c.node.id,
+                c.node.title,
+                reason.trim()
+            )),
         }
     }
     LlmRequest {
@@ -249,7 +328,14 @@ pub fn parse_reply(text: &str, sender: &str, members: &[Agent]) -> Result<Reply,
     let (to_raw, content) = if let Some(v) = extract_json(text) {
         let to = match v.get("to") {
             Some(Value::String(s)) => s.split(',').map(|x| x.trim().to_string()).collect(),
-            Some(Value::Array(items)) => items.iter().map(|i| i.as_str().map(str::to_string).unwrap_or_else(|| i.to_string())).collect(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|i| {
+                    i.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| i.to_string())
+                })
+                .collect(),
             _ => return Err("the reply has no `to` field listing its addressees".into()),
         };
         let content = match v.get("content") {
@@ -260,14 +346,23 @@ pub fn parse_reply(text: &str, sender: &str, members: &[Agent]) -> Result<Reply,
     } else {
         let trimmed = text.trim_start();
         let (first, rest) = trimmed.split_once('\n').unwrap_or((trimmed, ""));
-        let Some(list) = first.strip_prefix("TO:").or_else(|| first.strip_prefix("To:")) else {
+        let Some(list) = first
+            .strip_prefix("TO:")
+            .or_else(|| first.strip_prefix("To:"))
+        else {
             return Err(if text.trim().is_empty() {
                 "the reply was empty".into()
             } else {
-                "the reply is neither send_message JSON nor a message starting with a `TO:` line".into()
+                "the reply is neither send_message JSON nor a message starting with a `TO:` line"
+                    .into()
             });
         };
-        (list.split(',').map(|x| x.trim().to_string()).collect::<Vec<_>>(), rest.to_string())
+        (
+            list.split(',')
+                .map(|x| x.trim().to_string())
+                .collect::<Vec<_>>(),
+            rest.to_string(),
+        )
     };
     if content.trim().is_empty() {
         return Err("the message content is empty".into());
@@ -281,12 +376,21 @@ pub fn parse_reply(text: &str, sender: &str, members: &[Agent]) -> Result<Reply,
             ALL.to_string()
         } else if let Some(m) = members.iter().find(|m| m.name.eq_ignore_ascii_case(name)) {
             if m.name == sender {
-                return Err(format!("'{raw}' is yourself; address teammates, ALL or USER"));
+                return Err(format!(
+                    "'{raw}' is yourself; address teammates, ALL or USER"
+                ));
             }
             m.name.clone()
         } else {
-            let names: Vec<_> = members.iter().filter(|m| m.name != sender).map(|m| m.name.as_str()).collect();
-            return Err(format!("'{raw}' is not a member of this workspace; address one of: {}, ALL, USER", names.join(", ")));
+            let names: Vec<_> = members
+                .iter()
+                .filter(|m| m.name != sender)
+                .map(|m| m.name.as_str())
+                .collect();
+            return Err(format!(
+                "'{raw}' is not a member of this workspace; address one of: {}, ALL, USER",
+                names.join(", ")
+            ));
         };
         if !to.contains(&resolved) {
             to.push(resolved);
@@ -306,12 +410,23 @@ pub fn extract_json(text: &str) -> Option<Value> {
     }
     let start = trimmed.find('{')?;
     let end = trimmed.rfind('}')?;
-    (end > start).then(|| serde_json::from_str::<Value>(&trimmed[start..=end]).ok()).flatten().filter(Value::is_object)
+    (end > start)
+        .then(|| serde_json::from_str::<Value>(&trimmed[start..=end]).ok())
+        .flatten()
+        .filter(Value::is_object)
 }
 
 /// Whether two messages say nearly the same thing (word-set overlap), for loop detection.
 pub fn near_identical(a: &str, b: &str) -> bool {
-    let words = |s: &str| -> HashSet<String> { s.split_whitespace().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase()).filter(|w| !w.is_empty()).collect() };
+    let words = |s: &str| -> HashSet<String> {
+        s.split_whitespace()
+            .map(|w| {
+                w.trim_matches(|c: char| !c.is_alphanumeric())
+                    .to_lowercase()
+            })
+            .filter(|w| !w.is_empty())
+            .collect()
+    };
     let (wa, wb) = (words(a), words(b));
     if wa.is_empty() || wb.is_empty() {
         return wa.is_empty() && wb.is_empty();
@@ -347,7 +462,9 @@ impl ContentStream {
             match self.state {
                 StreamState::Done => return out,
                 StreamState::Seeking => {
-                    let Some(k) = self.raw[self.pos..].find("\"content\"") else { return out };
+                    let Some(k) = self.raw[self.pos..].find("\"content\"") else {
+                        return out;
+                    };
                     let after = self.pos + k + "\"content\"".len();
                     let rest = &self.raw[after..];
                     let trimmed = rest.trim_start();
@@ -420,7 +537,10 @@ fn decode_escape(s: &str) -> Option<(String, usize)> {
     if let Some(ch) = simple {
         return Some((ch.to_string(), 2));
     }
-    let hex = |at: usize| s.get(at..at + 4).and_then(|h| u32::from_str_radix(h, 16).ok());
+    let hex = |at: usize| {
+        s.get(at..at + 4)
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+    };
     let first = hex(2)?;
     if (0xD800..0xDC00).contains(&first) {
         if s.len() < 12 {
@@ -443,20 +563,46 @@ mod tests {
     use crate::team;
 
     fn members() -> Vec<Agent> {
-        team::preset("conference").unwrap().agents.into_iter().take(3).collect()
+        team::preset("conference")
+            .unwrap()
+            .agents
+            .into_iter()
+            .take(3)
+            .collect()
     }
 
     #[test]
     fn json_reply_with_addresses_and_case() {
-        let r = parse_reply(r#"{"to": ["catering_manager@venue_team", "user"], "content": "Hi"}"#, "venue_coordinator", &members()).unwrap();
-        assert_eq!(r, Reply { to: vec!["catering_manager".into(), USER.into()], content: "Hi".into() });
+        let r = parse_reply(
+            r#"{"to": ["catering_manager@venue_team", "user"], "content": "Hi"}"#,
+            "venue_coordinator",
+            &members(),
+        )
+        .unwrap();
+        assert_eq!(
+            r,
+            Reply {
+                to: vec!["catering_manager".into(), USER.into()],
+                content: "Hi".into()
+            }
+        );
     }
 
     #[test]
     fn fenced_json_and_string_to_and_text_form() {
-        let r = parse_reply("Sure!\n```json\n{\"to\": \"ALL\", \"content\": \"x\"}\n```", "tech_setup", &members()).unwrap();
+        let r = parse_reply(
+            "Sure!\n```json\n{\"to\": \"ALL\", \"content\": \"x\"}\n```",
+            "tech_setup",
+            &members(),
+        )
+        .unwrap();
         assert_eq!(r.to, [ALL]);
-        let r = parse_reply("TO: tech_setup, catering_manager\nLine one\nLine two", "venue_coordinator", &members()).unwrap();
+        let r = parse_reply(
+            "TO: tech_setup, catering_manager\nLine one\nLine two",
+            "venue_coordinator",
+            &members(),
+        )
+        .unwrap();
         assert_eq!(r.to, ["tech_setup", "catering_manager"]);
         assert_eq!(r.content, "Line one\nLine two");
     }
@@ -464,14 +610,44 @@ mod tests {
     #[test]
     fn protocol_errors_say_what_is_wrong() {
         let m = members();
-        assert_eq!(parse_reply("", "tech_setup", &m).unwrap_err(), "the reply was empty");
-        assert!(parse_reply("just prose", "tech_setup", &m).unwrap_err().contains("neither"));
+        assert_eq!(
+            parse_reply("", "tech_setup", &m).unwrap_err(),
+            "the reply was empty"
+        );
+        assert!(
+            parse_reply("just prose", "tech_setup", &m)
+                .unwrap_err()
+                .contains("neither")
+        );
         let e = parse_reply(r#"{"to": ["ghost"], "content": "x"}"#, "tech_setup", &m).unwrap_err();
-        assert_eq!(e, "'ghost' is not a member of this workspace; address one of: venue_coordinator, catering_manager, ALL, USER");
-        assert!(parse_reply(r#"{"to": ["tech_setup"], "content": "x"}"#, "tech_setup", &m).unwrap_err().contains("yourself"));
-        assert!(parse_reply(r#"{"to": [], "content": "x"}"#, "tech_setup", &m).unwrap_err().contains("no addressee"));
-        assert!(parse_reply(r#"{"to": ["ALL"], "content": "  "}"#, "tech_setup", &m).unwrap_err().contains("empty"));
-        assert!(parse_reply(r#"{"content": "x"}"#, "tech_setup", &m).unwrap_err().contains("`to`"));
+        assert_eq!(
+            e,
+            "'ghost' is not a member of this workspace; address one of: venue_coordinator, catering_manager, ALL, USER"
+        );
+        assert!(
+            parse_reply(
+                r#"{"to": ["tech_setup"], "content": "x"}"#,
+                "tech_setup",
+                &m
+            )
+            .unwrap_err()
+            .contains("yourself")
+        );
+        assert!(
+            parse_reply(r#"{"to": [], "content": "x"}"#, "tech_setup", &m)
+                .unwrap_err()
+                .contains("no addressee")
+        );
+        assert!(
+            parse_reply(r#"{"to": ["ALL"], "content": "  "}"#, "tech_setup", &m)
+                .unwrap_err()
+                .contains("empty")
+        );
+        assert!(
+            parse_reply(r#"{"content": "x"}"#, "tech_setup", &m)
+                .unwrap_err()
+                .contains("`to`")
+        );
     }
 
     #[test]
@@ -484,8 +660,20 @@ mod tests {
 
     #[test]
     fn transcript_shows_only_what_the_agent_may_see() {
-        let msg = |seq, from: &str, to: &[&str]| Message { seq, workspace: "w".into(), from: from.into(), to: to.iter().map(|s| s.to_string()).collect(), content: format!("m{seq}"), at: 0 };
-        let log = vec![msg(1, USER, &[ALL]), msg(2, "a", &["b"]), msg(3, "b", &["c"]), msg(4, "c", &["a", "b"])];
+        let msg = |seq, from: &str, to: &[&str]| Message {
+            seq,
+            workspace: "w".into(),
+            from: from.into(),
+            to: to.iter().map(|s| s.to_string()).collect(),
+            content: format!("m{seq}"),
+            at: 0,
+        };
+        let log = vec![
+            msg(1, USER, &[ALL]),
+            msg(2, "a", &["b"]),
+            msg(3, "b", &["c"]),
+            msg(4, "c", &["a", "b"]),
+        ];
         let t = transcript(&log, "a");
         assert!(t.contains("### #1 USER → ALL\nm1"));
         assert!(t.contains("### #2 a → b\nm2"));
@@ -513,7 +701,13 @@ mod tests {
 
     #[test]
     fn near_identical_catches_repeats_not_progress() {
-        assert!(near_identical("Thanks, I agree with the plan.", "thanks I agree with the plan"));
-        assert!(!near_identical("Venue booked for May 3", "Catering menu has three vegan options"));
+        assert!(near_identical(
+            "Thanks, I agree with the plan.",
+            "thanks I agree with the plan"
+        ));
+        assert!(!near_identical(
+            "Venue booked for May 3",
+            "Catering menu has three vegan options"
+        ));
     }
 }

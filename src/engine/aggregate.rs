@@ -1,0 +1,285 @@
+//! Runs the approved plan as a tree: leaves in parallel, each parent turning its children's full
+//! results into one deliverable, up to the root; then writes the run's report.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use futures_util::future::join_all;
+
+use super::event::{Event, Status, Target, Totals};
+use super::plan::Plan;
+use super::protocol::{self, ChildResult};
+use super::runtime::{CallScope, Shared, Stream, lock};
+use super::workspace;
+
+/// How one workspace ended.
+#[derive(Debug, Clone)]
+pub(crate) struct Outcome {
+    pub status: Status,
+    pub result: Option<String>,
+    pub turns: u32,
+}
+
+/// One finished workspace, for the report.
+#[derive(Debug, Clone)]
+pub(crate) struct Record {
+    pub node: Plan,
+    pub outcome: Outcome,
+    pub totals: Totals,
+}
+
+type Records = Arc<Mutex<Vec<Record>>>;
+
+/// Runs the whole plan and emits `RunDone` with the report.
+pub(crate) async fn run_plan(shared: Arc<Shared>, task: String, plan: Plan) {
+    shared.register_plan(&plan);
+    let records: Records = Arc::default();
+    let root = run_node(
+        shared.clone(),
+        task.clone(),
+        plan.clone(),
+        None,
+        records.clone(),
+    )
+    .await;
+    let status = if shared.run_token().is_cancelled() {
+        Status::Cancelled
+    } else {
+        root.status.clone()
+    };
+    let records = std::mem::take(&mut *lock(&records));
+    let report = report(&shared, &task, Some((&plan, &root)), &records);
+    shared.emit(Event::StatusChanged {
+        target: Target::Run,
+        status: status.clone(),
+    });
+    shared.emit(Event::RunDone {
+        status,
+        report,
+        totals: shared.run_totals(),
+        elapsed_ms: shared.elapsed_ms(),
+    });
+}
+
+fn run_node(
+    shared: Arc<Shared>,
+    task: String,
+    node: Plan,
+    parent: Option<String>,
+    records: Records,
+) -> Pin<Box<dyn Future<Output = Outcome> + Send>> {
+    Box::pin(async move {
+        let outcome = if node.is_leaf() {
+            workspace::run_leaf(&shared, &task, &node, parent.as_deref()).await
+        } else {
+            run_inner(&shared, &task, &node, parent.as_deref(), &records).await
+        };
+        let totals = shared.workspace_totals(&node.id);
+        shared.emit(Event::WorkspaceDone {
+            workspace: node.id.clone(),
+            status: outcome.status.clone(),
+            result: outcome.result.clone(),
+            turns: outcome.turns,
+            totals,
+        });
+        lock(&records).push(Record {
+            node,
+            outcome: outcome.clone(),
+            totals,
+        });
+        outcome
+    })
+}
+
+async fn run_inner(
+    shared: &Arc<Shared>,
+    task: &str,
+    node: &Plan,
+    parent: Option<&str>,
+    records: &Records,
+) -> Outcome {
+    shared.emit(Event::WorkspaceStarted {
+        workspace: node.id.clone(),
+        title: node.title.clone(),
+        parent: parent.map(str::to_string),
+        members: node.agents.clone(),
+        leaf: false,
+    });
+    let target = Target::Workspace {
+        workspace: node.id.clone(),
+    };
+    shared.emit(Event::StatusChanged {
+        target: target.clone(),
+        status: Status::Running,
+    });
+    let children = join_all(node.children.iter().map(|c| {
+        run_node(
+            shared.clone(),
+            task.to_string(),
+            c.clone(),
+            Some(node.id.clone()),
+            records.clone(),
+        )
+    }))
+    .await;
+    let cancel = shared.workspace_token(&node.id);
+    let finished = |status: Status, result: Option<String>| {
+        shared.emit(Event::StatusChanged {
+            target: target.clone(),
+            status: status.clone(),
+        });
+        Outcome {
+            status,
+            result,
+            turns: 0,
+        }
+    };
+    if cancel.is_cancelled() {
+        return finished(Status::Cancelled, None);
+    }
+    if !children.iter().any(|c| c.status == Status::Done) {
+        return finished(
+            Status::Failed("every sub-workspace failed or was cancelled".into()),
+            None,
+        );
+    }
+    if !shared.wait_unpaused(Some(&node.id), &cancel).await {
+        return finished(Status::Cancelled, None);
+    }
+    let inputs: Vec<ChildResult<'_>> = node
+        .children
+        .iter()
+        .zip(&children)
+        .map(|(c, o)| ChildResult {
+            node: c,
+            outcome: match (&o.status, &o.result) {
+                (Status::Done, Some(r)) => Ok(r.as_str()),
+                (Status::Failed(reason), _) => Err(reason.as_str()),
+                _ => Err("cancelled"),
+            },
+        })
+        .collect();
+    let lead_name = node.agents.first().cloned();
+    let lead = lead_name
+        .as_deref()
+        .and_then(|n| shared.config.team.agent(n));
+    let model = shared.model_for(lead_name.as_deref());
+    let req = protocol::aggregate_request(
+        &model,
+        task,
+        node,
+        lead,
+        &inputs,
+        shared.config.result_max_tokens,
+    );
+    let scope = CallScope {
+        workspace: Some(node.id.clone()),
+        agent: Some(lead_name.unwrap_or_else(|| "coordinator".into())),
+    };
+    match shared.call(&scope, &req, Stream::Text, &cancel).await {
+        Ok(resp) if !resp.text.trim().is_empty() => finished(Status::Done, Some(resp.text)),
+        Ok(_) => {
+            shared.warn(Some(&node.id), "the aggregation came back empty; the report keeps the sub-workspace results as they are");
+            finished(
+                Status::Failed("the aggregation reply was empty".into()),
+                None,
+            )
+        }
+        Err(crate::llm::LlmError::Cancelled) => finished(Status::Cancelled, None),
+        Err(e) => {
+            shared.warn(Some(&node.id), format!("aggregation failed: {e}; the report keeps the sub-workspace results as they are"));
+            finished(Status::Failed(format!("aggregation failed: {e}")), None)
+        }
+    }
+}
+
+/// The run's report (report.md): the deliverable, every workspace's result, and a usage table.
+pub(crate) fn report(
+    shared: &Shared,
+    task: &str,
+    root: Option<(&Plan, &Outcome)>,
+    records: &[Record],
+) -> String {
+    let mut s = String::new();
+    let title = root.map(|(p, _)| p.title.as_str()).unwrap_or("huddle run");
+    s.push_str(&format!("# {title}\n\n> Task: {}\n\n", task.trim()));
+    let simulated = if shared.client.is_simulated() {
+        " (offline simulation)"
+    } else {
+        ""
+    };
+    s.push_str(&format!(
+        "_provider: {}{simulated} · model: {} · team: {}_\n\n",
+        shared.client.provider(),
+        shared.config.model,
+        shared.config.team.name
+    ));
+    s.push_str("## Deliverable\n\n");
+    match root {
+        Some((_, Outcome { result: Some(r), .. })) => s.push_str(&format!("{}\n\n", r.trim())),
+        Some((_, o)) => s.push_str(&format!("_No combined deliverable: the run ended {}._ The results of the workspaces that finished follow.\n\n", describe(&o.status))),
+        None => s.push_str("_The run ended before any workspace ran._\n\n"),
+    }
+    if let Some((plan, _)) = root {
+        let order: Vec<&Plan> = plan.nodes();
+        let in_order = |id: &str| order.iter().position(|n| n.id == id).unwrap_or(usize::MAX);
+        let mut recs: Vec<&Record> = records.iter().filter(|r| r.node.id != plan.id).collect();
+        recs.sort_by_key(|r| in_order(&r.node.id));
+        if !recs.is_empty() {
+            s.push_str("## Workspaces\n\n");
+            for r in &recs {
+                s.push_str(&format!(
+                    "### {} — {} ({})\n\n",
+                    r.node.id,
+                    r.node.title,
+                    describe(&r.outcome.status)
+                ));
+                if !r.node.agents.is_empty() {
+                    s.push_str(&format!("_Agents: {}_\n\n", r.node.agents.join(", ")));
+                }
+                match &r.outcome.result {
+                    Some(text) => s.push_str(&format!("{}\n\n", text.trim())),
+                    None => s.push_str("_No result._\n\n"),
+                }
+            }
+        }
+        s.push_str("## Usage\n\n| Workspace | Status | Turns | Calls | Input | Output | Cache write | Cache read | Cost (USD) |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        let mut all: Vec<&Record> = records.iter().collect();
+        all.sort_by_key(|r| in_order(&r.node.id));
+        for r in all {
+            let t = &r.totals;
+            s.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {:.4} |\n",
+                r.node.id,
+                describe(&r.outcome.status),
+                r.outcome.turns,
+                t.calls,
+                t.usage.input_tokens,
+                t.usage.output_tokens,
+                t.usage.cache_write_tokens,
+                t.usage.cache_read_tokens,
+                t.cost_usd
+            ));
+        }
+    }
+    let t = shared.run_totals();
+    s.push_str(&format!(
+        "\n**Run total** (planner included): {} calls, {} input, {} output, {} cache write, {} cache read tokens, {} retries, ${:.4}, {:.1} s\n",
+        t.calls, t.usage.input_tokens, t.usage.output_tokens, t.usage.cache_write_tokens, t.usage.cache_read_tokens, t.retries, t.cost_usd,
+        shared.elapsed_ms() as f64 / 1000.0
+    ));
+    s
+}
+
+/// A status in a few words.
+pub fn describe(status: &Status) -> String {
+    match status {
+        Status::Pending => "pending".into(),
+        Status::Running => "running".into(),
+        Status::Paused => "paused".into(),
+        Status::Done => "done".into(),
+        Status::Failed(r) => format!("failed: {r}"),
+        Status::Cancelled => "cancelled".into(),
+    }
+}

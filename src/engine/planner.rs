@@ -1,0 +1,203 @@
+//! The planning phase: ask the planner for a plan, check it, re-ask once with the problems, repair
+//! deterministically if still invalid, then wait for the person's approval or feedback.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use super::event::{Event, Status, Target};
+use super::plan::{self, Plan};
+use super::protocol;
+use super::runtime::{CallScope, PlanDecision, Shared, Stream};
+use crate::llm::LlmError;
+
+/// Plans the task and runs it to the end; emits everything as events.
+pub(crate) async fn run_task(
+    shared: Arc<Shared>,
+    task: String,
+    mut decisions: mpsc::UnboundedReceiver<PlanDecision>,
+) {
+    let cfg = &shared.config;
+    shared.emit(Event::RunStarted {
+        task: task.clone(),
+        team: cfg.team.name.clone(),
+        provider: shared.client.provider().to_string(),
+        model: cfg.model.clone(),
+        simulated: shared.client.is_simulated(),
+        max_turns: cfg.max_turns,
+        max_depth: cfg.max_depth,
+        concurrency: cfg.concurrency,
+    });
+    shared.emit(Event::StatusChanged {
+        target: Target::Run,
+        status: Status::Running,
+    });
+    let cancel = shared.run_token();
+
+    let mut attempt = 1;
+    let mut current = match make_plan(&shared, &task, None, None, attempt).await {
+        Ok(p) => p,
+        Err(e) => return finish_failed(&shared, &task, e),
+    };
+    if !cfg.auto_approve {
+        loop {
+            let decision = tokio::select! {
+                d = decisions.recv() => d,
+                _ = cancel.cancelled() => None,
+            };
+            match decision {
+                Some(PlanDecision::Approve) => break,
+                Some(PlanDecision::Revise(feedback)) => {
+                    attempt += 1;
+                    match make_plan(&shared, &task, Some(&current), Some(&feedback), attempt).await
+                    {
+                        Ok(p) => current = p,
+                        Err(e) => return finish_failed(&shared, &task, e),
+                    }
+                }
+                None => {
+                    let report = super::aggregate::report(&shared, &task, None, &[]);
+                    shared.emit(Event::RunDone {
+                        status: Status::Cancelled,
+                        report,
+                        totals: shared.run_totals(),
+                        elapsed_ms: shared.elapsed_ms(),
+                    });
+                    return;
+                }
+            }
+        }
+    }
+    shared.emit(Event::PlanApproved);
+    super::aggregate::run_plan(shared.clone(), task, current).await;
+}
+
+fn finish_failed(shared: &Shared, task: &str, reason: String) {
+    let status = Status::Failed(reason);
+    shared.emit(Event::StatusChanged {
+        target: Target::Run,
+        status: status.clone(),
+    });
+    let report = super::aggregate::report(shared, task, None, &[]);
+    shared.emit(Event::RunDone {
+        status,
+        report,
+        totals: shared.run_totals(),
+        elapsed_ms: shared.elapsed_ms(),
+    });
+}
+
+/// One planning round: a valid plan, or why none could be had.
+async fn make_plan(
+    shared: &Shared,
+    task: &str,
+    previous: Option<&Plan>,
+    feedback: Option<&str>,
+    attempt: u32,
+) -> Result<Plan, String> {
+    let cfg = &shared.config;
+    let cancel = shared.run_token();
+    let scope = CallScope::default();
+    shared.emit(Event::PlanStarted {
+        attempt,
+        feedback: feedback.map(str::to_string),
+    });
+
+    let req = protocol::plan_request(
+        &cfg.model,
+        task,
+        &cfg.team,
+        cfg.max_depth,
+        previous,
+        feedback,
+        &[],
+    );
+    let first = shared
+        .call(&scope, &req, Stream::Plan, &cancel)
+        .await
+        .map_err(|e| planner_error(&e))?;
+    let mut candidate = protocol::parse_plan(&first.text);
+    let problems = match &candidate {
+        Ok(p) => plan::validate(p, &cfg.team, cfg.max_depth),
+        Err(e) => vec![e.clone()],
+    };
+    if problems.is_empty() {
+        let plan = candidate.expect("checked above");
+        shared.emit(Event::PlanReady {
+            plan: plan.clone(),
+            repaired: false,
+            notes: vec![],
+        });
+        return Ok(plan);
+    }
+
+    // Once more, with the exact problems.
+    shared.warn(
+        None,
+        format!(
+            "the plan had problems, asking the planner again: {}",
+            problems.join("; ")
+        ),
+    );
+    let shown = candidate
+        .as_ref()
+        .ok()
+        .cloned()
+        .unwrap_or_else(|| fallback_root(task));
+    let retry = protocol::plan_request(
+        &cfg.model,
+        task,
+        &cfg.team,
+        cfg.max_depth,
+        Some(&shown),
+        feedback,
+        &problems,
+    );
+    let second = shared
+        .call(&scope, &retry, Stream::Plan, &cancel)
+        .await
+        .map_err(|e| planner_error(&e))?;
+    if let Ok(p) = protocol::parse_plan(&second.text) {
+        candidate = Ok(p);
+    }
+    let base = candidate.unwrap_or_else(|_| fallback_root(task));
+    let still = plan::validate(&base, &cfg.team, cfg.max_depth);
+    if still.is_empty() {
+        shared.emit(Event::PlanReady {
+            plan: base.clone(),
+            repaired: false,
+            notes: vec![],
+        });
+        return Ok(base);
+    }
+    let (fixed, notes) = plan::repair(&base, &cfg.team, cfg.max_depth);
+    shared.warn(
+        None,
+        format!(
+            "the plan was still invalid; huddle repaired it: {}",
+            notes.join("; ")
+        ),
+    );
+    shared.emit(Event::PlanReady {
+        plan: fixed.clone(),
+        repaired: true,
+        notes,
+    });
+    Ok(fixed)
+}
+
+/// A one-node plan to repair when the planner gave nothing usable.
+fn fallback_root(task: &str) -> Plan {
+    let title: String = task.trim().chars().take(80).collect();
+    Plan {
+        id: "root".into(),
+        title,
+        description: task.trim().to_string(),
+        agents: vec![],
+        children: vec![],
+    }
+}
+
+fn planner_error(e: &LlmError) -> String {
+    format!("the planner call failed: {e}")
+}

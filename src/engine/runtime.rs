@@ -1,0 +1,505 @@
+//! The engine task: receives commands, runs one task at a time, and holds what every workspace
+//! shares (event channel, model client, concurrency cap, pause gates, usage totals).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+use super::event::{Command, Event, Status, Target, Totals};
+use super::plan::Plan;
+use super::protocol::ContentStream;
+use crate::llm::retry::{RetryNotice, RetryPolicy, call_with_retry};
+use crate::llm::{Client, LlmError, LlmRequest, LlmResponse};
+use crate::pricing::Pricing;
+use crate::team::Team;
+
+/// How a run is set up.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub team: Team,
+    /// The run's model; an agent's own `model` overrides it for that agent's turns.
+    pub model: String,
+    pub max_turns: u32,
+    pub max_depth: usize,
+    /// Cap on LLM calls in flight across the whole run.
+    pub concurrency: usize,
+    /// Run the first plan without waiting for [`Command::ApprovePlan`] (headless runs).
+    pub auto_approve: bool,
+    /// Output limit of one agent turn.
+    pub turn_max_tokens: u32,
+    /// Output limit of an aggregation or final result.
+    pub result_max_tokens: u32,
+    pub retry: RetryPolicy,
+    pub pricing: Pricing,
+}
+
+impl EngineConfig {
+    pub fn new(team: Team, model: impl Into<String>) -> Self {
+        Self {
+            team,
+            model: model.into(),
+            max_turns: 12,
+            max_depth: 3,
+            concurrency: 8,
+            auto_approve: false,
+            turn_max_tokens: 1500,
+            result_max_tokens: 4000,
+            retry: RetryPolicy::default(),
+            pricing: Pricing::builtin(),
+        }
+    }
+}
+
+/// Sends commands to a running engine. Sending after the engine stopped is logged, not a panic.
+#[derive(Debug, Clone)]
+pub struct EngineHandle {
+    tx: mpsc::UnboundedSender<Command>,
+}
+
+impl EngineHandle {
+    pub fn send(&self, cmd: Command) {
+        if self.tx.send(cmd).is_err() {
+            tracing::debug!("engine has stopped; command dropped");
+        }
+    }
+}
+
+/// Entry point of the engine.
+pub struct Engine;
+
+impl Engine {
+    /// Starts the engine on the current tokio runtime. Events arrive on the returned receiver, in
+    /// order; the channel closes after the engine stops (on [`Command::Shutdown`] or when every
+    /// handle is dropped).
+    pub fn spawn(
+        config: EngineConfig,
+        client: Client,
+    ) -> (EngineHandle, mpsc::UnboundedReceiver<Event>) {
+        let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+        let (ev_tx, ev_rx) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared::new(config, client, ev_tx));
+        tokio::spawn(command_loop(shared, cmd_rx));
+        (EngineHandle { tx: cmd_tx }, ev_rx)
+    }
+}
+
+/// A message a person typed into a workspace.
+#[derive(Debug, Clone)]
+pub(crate) struct Injected {
+    pub to: Vec<String>,
+    pub text: String,
+}
+
+/// What pauses what.
+#[derive(Debug, Default)]
+pub(crate) struct Gates {
+    pub run: bool,
+    pub workspaces: HashSet<String>,
+    pub agents: HashSet<(String, String)>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Book {
+    pub run: Totals,
+    pub workspaces: HashMap<String, Totals>,
+}
+
+/// What every part of a run shares.
+pub(crate) struct Shared {
+    pub config: EngineConfig,
+    pub client: Client,
+    events: mpsc::UnboundedSender<Event>,
+    pub calls: Semaphore,
+    pub gates: Mutex<Gates>,
+    /// Bumped on every pause, resume, cancel or injected message, so that waiting workspaces look again.
+    pub wake: watch::Sender<u64>,
+    pub book: Mutex<Book>,
+    pub run_cancel: Mutex<CancellationToken>,
+    pub workspace_cancel: Mutex<HashMap<String, CancellationToken>>,
+    pub inboxes: Mutex<HashMap<String, mpsc::UnboundedSender<Injected>>>,
+    /// When the current run started.
+    pub started: Mutex<Instant>,
+}
+
+/// Who a call is made for, for its events and totals.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CallScope {
+    pub workspace: Option<String>,
+    pub agent: Option<String>,
+}
+
+/// How streamed output is shown while it arrives.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Stream {
+    /// Planner output: raw, as `PlanDelta`.
+    Plan,
+    /// A send_message JSON: its decoded `content`, as `TokenDelta`.
+    MessageJson,
+    /// Free text, as `TokenDelta`.
+    Text,
+}
+
+impl Shared {
+    pub(crate) fn new(
+        config: EngineConfig,
+        client: Client,
+        events: mpsc::UnboundedSender<Event>,
+    ) -> Self {
+        let permits = config.concurrency.max(1);
+        Self {
+            config,
+            client,
+            events,
+            calls: Semaphore::new(permits),
+            gates: Mutex::default(),
+            wake: watch::channel(0).0,
+            book: Mutex::default(),
+            run_cancel: Mutex::new(CancellationToken::new()),
+            workspace_cancel: Mutex::default(),
+            inboxes: Mutex::default(),
+            started: Mutex::new(Instant::now()),
+        }
+    }
+
+    pub fn emit(&self, event: Event) {
+        if self.events.send(event).is_err() {
+            tracing::debug!("no front end listens; event dropped");
+        }
+    }
+
+    pub fn warn(&self, workspace: Option<&str>, message: impl Into<String>) {
+        let message = message.into();
+        tracing::warn!(workspace, "{message}");
+        self.emit(Event::Warning {
+            workspace: workspace.map(str::to_string),
+            message,
+        });
+    }
+
+    pub fn wake_all(&self) {
+        self.wake.send_modify(|v| *v += 1);
+    }
+
+    pub fn run_token(&self) -> CancellationToken {
+        lock(&self.run_cancel).clone()
+    }
+
+    /// The cancellation token of a workspace (a child of its parent's).
+    pub fn workspace_token(&self, id: &str) -> CancellationToken {
+        lock(&self.workspace_cancel)
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| self.run_token())
+    }
+
+    /// Whether the run or this workspace is paused.
+    pub fn is_paused(&self, workspace: &str) -> bool {
+        let g = lock(&self.gates);
+        g.run || g.workspaces.contains(workspace)
+    }
+
+    pub fn is_agent_paused(&self, workspace: &str, agent: &str) -> bool {
+        lock(&self.gates)
+            .agents
+            .contains(&(workspace.to_string(), agent.to_string()))
+    }
+
+    /// Waits while the run (and, if given, the workspace) is paused; false if cancelled meanwhile.
+    pub async fn wait_unpaused(&self, workspace: Option<&str>, cancel: &CancellationToken) -> bool {
+        let mut wake = self.wake.subscribe();
+        loop {
+            let paused = {
+                let g = lock(&self.gates);
+                g.run || workspace.is_some_and(|w| g.workspaces.contains(w))
+            };
+            if !paused {
+                return true;
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => return false,
+                r = wake.changed() => if r.is_err() { return false },
+            }
+        }
+    }
+
+    pub fn model_for(&self, agent: Option<&str>) -> String {
+        agent
+            .and_then(|a| self.config.team.agent(a))
+            .and_then(|a| a.model.clone())
+            .unwrap_or_else(|| self.config.model.clone())
+    }
+
+    /// One LLM call under the global concurrency cap, with retries, streaming events and usage
+    /// accounting.
+    pub async fn call(
+        &self,
+        scope: &CallScope,
+        req: &LlmRequest,
+        stream: Stream,
+        cancel: &CancellationToken,
+    ) -> Result<LlmResponse, LlmError> {
+        let _permit = tokio::select! {
+            p = self.calls.acquire() => p.map_err(|_| LlmError::Cancelled)?,
+            _ = cancel.cancelled() => return Err(LlmError::Cancelled),
+        };
+        let decoder = Mutex::new(ContentStream::default());
+        let on_delta = |fragment: &str| {
+            let text = match stream {
+                Stream::Plan => {
+                    self.emit(Event::PlanDelta {
+                        text: fragment.to_string(),
+                    });
+                    return;
+                }
+                Stream::MessageJson => lock(&decoder).push(fragment),
+                Stream::Text => fragment.to_string(),
+            };
+            if let (false, Some(ws), Some(agent)) =
+                (text.is_empty(), &scope.workspace, &scope.agent)
+            {
+                self.emit(Event::TokenDelta {
+                    workspace: ws.clone(),
+                    agent: agent.clone(),
+                    text,
+                });
+            }
+        };
+        let on_retry = |notice: &RetryNotice| {
+            // The next attempt streams from the start again.
+            *lock(&decoder) = ContentStream::default();
+            {
+                let mut book = lock(&self.book);
+                book.run.retries += 1;
+                if let Some(ws) = &scope.workspace {
+                    book.workspaces.entry(ws.clone()).or_default().retries += 1;
+                }
+            }
+            self.emit(Event::RetryScheduled {
+                workspace: scope.workspace.clone(),
+                agent: scope.agent.clone(),
+                attempt: notice.attempt,
+                delay_ms: notice.delay.as_millis() as u64,
+                error: notice.error.to_string(),
+            });
+        };
+        let resp = call_with_retry(
+            &self.client,
+            req,
+            &on_delta,
+            &self.config.retry,
+            cancel,
+            &on_retry,
+        )
+        .await?;
+        let cost = self.config.pricing.cost(&resp.model, &resp.usage);
+        let (ws_totals, run_totals) = {
+            let mut book = lock(&self.book);
+            book.run.add_call(&resp.usage, cost);
+            let ws = scope.workspace.as_ref().map(|w| {
+                let t = book.workspaces.entry(w.clone()).or_default();
+                t.add_call(&resp.usage, cost);
+                *t
+            });
+            (ws, book.run)
+        };
+        self.emit(Event::UsageUpdated {
+            workspace: scope.workspace.clone(),
+            agent: scope.agent.clone(),
+            model: resp.model.clone(),
+            call: resp.usage,
+            cost_usd: cost,
+            workspace_totals: ws_totals,
+            run_totals,
+        });
+        Ok(resp)
+    }
+
+    pub fn workspace_totals(&self, id: &str) -> Totals {
+        lock(&self.book)
+            .workspaces
+            .get(id)
+            .copied()
+            .unwrap_or_default()
+    }
+
+    pub fn elapsed_ms(&self) -> u64 {
+        lock(&self.started).elapsed().as_millis() as u64
+    }
+
+    pub fn run_totals(&self) -> Totals {
+        lock(&self.book).run
+    }
+
+    /// Makes a cancellation token for every node, each a child of its parent's.
+    pub fn register_plan(&self, plan: &Plan) {
+        fn walk(
+            node: &Plan,
+            parent: &CancellationToken,
+            out: &mut HashMap<String, CancellationToken>,
+        ) {
+            let token = parent.child_token();
+            for c in &node.children {
+                walk(c, &token, out);
+            }
+            out.insert(node.id.clone(), token);
+        }
+        let run = self.run_token();
+        let mut map = lock(&self.workspace_cancel);
+        map.clear();
+        walk(plan, &run, &mut map);
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Locks a mutex, carrying on with the data if a panicking thread poisoned it.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// What the planning phase is waiting for from the person.
+#[derive(Debug)]
+pub(crate) enum PlanDecision {
+    Approve,
+    Revise(String),
+}
+
+async fn command_loop(shared: Arc<Shared>, mut commands: mpsc::UnboundedReceiver<Command>) {
+    let mut decisions: Option<mpsc::UnboundedSender<PlanDecision>> = None;
+    let mut run: Option<tokio::task::JoinHandle<()>> = None;
+    while let Some(cmd) = commands.recv().await {
+        tracing::debug!(?cmd, "command");
+        match cmd {
+            Command::StartTask { task } => {
+                if run.as_ref().is_some_and(|r| !r.is_finished()) {
+                    shared.warn(
+                        None,
+                        "a run is already going; cancel it before starting another",
+                    );
+                    continue;
+                }
+                if task.trim().is_empty() {
+                    shared.warn(None, "the task is empty; type what the team should do");
+                    continue;
+                }
+                *lock(&shared.run_cancel) = CancellationToken::new();
+                *lock(&shared.gates) = Gates::default();
+                *lock(&shared.book) = Book::default();
+                *lock(&shared.started) = Instant::now();
+                let (tx, rx) = mpsc::unbounded_channel();
+                decisions = Some(tx);
+                run = Some(tokio::spawn(super::planner::run_task(
+                    shared.clone(),
+                    task,
+                    rx,
+                )));
+            }
+            Command::ApprovePlan => send_decision(&shared, &decisions, PlanDecision::Approve),
+            Command::RevisePlan { feedback } => {
+                send_decision(&shared, &decisions, PlanDecision::Revise(feedback))
+            }
+            Command::Pause { target } => set_paused(&shared, target, true),
+            Command::Resume { target } => set_paused(&shared, target, false),
+            Command::Cancel { target } => cancel(&shared, target),
+            Command::InjectMessage {
+                workspace,
+                to,
+                text,
+            } => {
+                let sent = lock(&shared.inboxes)
+                    .get(&workspace)
+                    .is_some_and(|tx| tx.send(Injected { to, text }).is_ok());
+                if sent {
+                    shared.wake_all();
+                } else {
+                    shared.warn(
+                        Some(&workspace),
+                        format!(
+                            "workspace '{workspace}' is not running; the message was not delivered"
+                        ),
+                    );
+                }
+            }
+            Command::Shutdown => {
+                shared.run_token().cancel();
+                if let Some(r) = run.take() {
+                    let _ = tokio::time::timeout(Duration::from_secs(5), r).await;
+                }
+                break;
+            }
+        }
+    }
+}
+
+fn send_decision(
+    shared: &Shared,
+    decisions: &Option<mpsc::UnboundedSender<PlanDecision>>,
+    d: PlanDecision,
+) {
+    if decisions.as_ref().is_none_or(|tx| tx.send(d).is_err()) {
+        shared.warn(None, "no plan is waiting for review");
+    }
+}
+
+fn set_paused(shared: &Shared, target: Target, paused: bool) {
+    {
+        let mut g = lock(&shared.gates);
+        match &target {
+            Target::Run => g.run = paused,
+            Target::Workspace { workspace } => {
+                if paused {
+                    g.workspaces.insert(workspace.clone());
+                } else {
+                    g.workspaces.remove(workspace);
+                }
+            }
+            Target::Agent { workspace, agent } => {
+                let key = (workspace.clone(), agent.clone());
+                if paused {
+                    g.agents.insert(key);
+                } else {
+                    g.agents.remove(&key);
+                }
+            }
+        }
+    }
+    shared.emit(Event::StatusChanged {
+        target,
+        status: if paused {
+            Status::Paused
+        } else {
+            Status::Running
+        },
+    });
+    shared.wake_all();
+}
+
+fn cancel(shared: &Shared, target: Target) {
+    match target {
+        Target::Run => shared.run_token().cancel(),
+        Target::Workspace { workspace } => match lock(&shared.workspace_cancel).get(&workspace) {
+            Some(t) => t.cancel(),
+            None => shared.warn(
+                Some(&workspace),
+                format!("no workspace '{workspace}' to cancel"),
+            ),
+        },
+        Target::Agent { workspace, .. } => {
+            shared.warn(
+                Some(&workspace),
+                "an agent cannot be cancelled on its own; pause it, or cancel its workspace",
+            );
+            return;
+        }
+    }
+    shared.wake_all();
+}

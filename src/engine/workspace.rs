@@ -1,0 +1,496 @@
+//! One leaf workspace: agents take turns by addressed messages (SPEC §3) until one reports to USER
+//! or the turn limit is reached.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::aggregate::Outcome;
+use super::event::{ALL, Event, Message, Status, Target, USER};
+use super::plan::Plan;
+use super::protocol::{self, TurnContext};
+use super::runtime::{CallScope, Injected, Shared, Stream, lock, now_ms};
+use crate::llm::{LlmError, LlmResponse};
+use crate::team::Agent;
+
+/// How many times in a row a pair may trade near-identical messages before the loop is broken.
+const LOOP_REPEATS: usize = 2;
+
+/// The state of a running leaf workspace.
+struct Leaf<'a> {
+    shared: &'a Shared,
+    id: String,
+    members: Vec<Agent>,
+    log: Vec<Message>,
+    /// Agents with a turn to take, in the order of their earliest unanswered message.
+    queue: VecDeque<String>,
+    turns: u32,
+    result: Option<String>,
+    last_speaker: Option<String>,
+    /// Consecutive near-identical exchanges seen.
+    repeats: usize,
+}
+
+/// Runs a leaf workspace to its end. Never panics on model output; a failed call fails only this
+/// workspace.
+pub(crate) async fn run_leaf(
+    shared: &Arc<Shared>,
+    task: &str,
+    node: &Plan,
+    parent: Option<&str>,
+) -> Outcome {
+    let members: Vec<Agent> = node
+        .agents
+        .iter()
+        .filter_map(|n| shared.config.team.agent(n).cloned())
+        .collect();
+    let cancel = shared.workspace_token(&node.id);
+    let (tx, mut inbox) = mpsc::unbounded_channel();
+    lock(&shared.inboxes).insert(node.id.clone(), tx);
+    shared.emit(Event::WorkspaceStarted {
+        workspace: node.id.clone(),
+        title: node.title.clone(),
+        parent: parent.map(str::to_string),
+        members: members.iter().map(|a| a.name.clone()).collect(),
+        leaf: true,
+    });
+    let target = Target::Workspace {
+        workspace: node.id.clone(),
+    };
+    shared.emit(Event::StatusChanged {
+        target: target.clone(),
+        status: Status::Running,
+    });
+
+    let mut leaf = Leaf {
+        shared,
+        id: node.id.clone(),
+        members,
+        log: Vec::new(),
+        queue: VecDeque::new(),
+        turns: 0,
+        result: None,
+        last_speaker: None,
+        repeats: 0,
+    };
+    let ctx_node = node.clone();
+    let brief = if node.description.trim().is_empty() {
+        node.title.clone()
+    } else {
+        format!("{}\n\n{}", node.title, node.description.trim())
+    };
+    leaf.post(USER, vec![ALL.into()], brief);
+
+    let status = match leaf.run(task, &ctx_node, &cancel, &mut inbox).await {
+        Ok(()) => Status::Done,
+        Err(LlmError::Cancelled) => Status::Cancelled,
+        Err(e) => Status::Failed(e.to_string()),
+    };
+    lock(&shared.inboxes).remove(&node.id);
+    shared.emit(Event::StatusChanged {
+        target,
+        status: status.clone(),
+    });
+    Outcome {
+        status,
+        result: leaf.result,
+        turns: leaf.turns,
+    }
+}
+
+impl Leaf<'_> {
+    async fn run(
+        &mut self,
+        task: &str,
+        node: &Plan,
+        cancel: &CancellationToken,
+        inbox: &mut mpsc::UnboundedReceiver<Injected>,
+    ) -> Result<(), LlmError> {
+        let mut wake = self.shared.wake.subscribe();
+        let max_turns = self.shared.config.max_turns;
+        while self.result.is_none() {
+            if cancel.is_cancelled() {
+                return Err(LlmError::Cancelled);
+            }
+            while let Ok(msg) = inbox.try_recv() {
+                self.inject(msg);
+            }
+            if self.shared.is_paused(&self.id) {
+                tokio::select! {
+                    _ = cancel.cancelled() => return Err(LlmError::Cancelled),
+                    _ = wake.changed() => {}
+                }
+                continue;
+            }
+            if self.turns >= max_turns {
+                self.shared.warn(
+                    Some(&self.id),
+                    format!("turn limit ({max_turns}) reached; asking for the final result"),
+                );
+                return self.final_result(task, node, cancel).await;
+            }
+            let Some(agent) = self.next_agent() else {
+                if self.queue.is_empty() {
+                    self.shared.warn(
+                        Some(&self.id),
+                        "no agent has a message to answer; asking for the final result",
+                    );
+                    return self.final_result(task, node, cancel).await;
+                }
+                // Every agent with a turn is paused: wait for a resume or a new message.
+                tokio::select! {
+                    _ = cancel.cancelled() => return Err(LlmError::Cancelled),
+                    _ = wake.changed() => {}
+                    Some(msg) = inbox.recv() => self.inject(msg),
+                }
+                continue;
+            };
+            self.turn(task, node, &agent, cancel).await?;
+        }
+        Ok(())
+    }
+
+    /// Posts a message to the log, emits it, and queues a turn for each addressed agent.
+    fn post(&mut self, from: &str, to: Vec<String>, content: String) {
+        let message = Message {
+            seq: self.log.len() as u64 + 1,
+            workspace: self.id.clone(),
+            from: from.to_string(),
+            to,
+            content,
+            at: now_ms(),
+        };
+        self.shared.emit(Event::MessagePosted {
+            message: message.clone(),
+        });
+        if message.to.iter().any(|t| t == USER) && from != USER {
+            self.result = Some(message.content.clone());
+        }
+        for m in &self.members {
+            if message.is_for(&m.name) && !self.queue.contains(&m.name) {
+                self.queue.push_back(m.name.clone());
+            }
+        }
+        self.log.push(message);
+    }
+
+    fn inject(&mut self, msg: Injected) {
+        let to = if msg.to.is_empty() {
+            vec![ALL.to_string()]
+        } else {
+            msg.to
+        };
+        self.post(USER, to, msg.text);
+    }
+
+    /// The first queued agent that is not paused; removed from the queue.
+    fn next_agent(&mut self) -> Option<String> {
+        let i = self
+            .queue
+            .iter()
+            .position(|a| !self.shared.is_agent_paused(&self.id, a))?;
+        self.queue.remove(i)
+    }
+
+    fn ctx<'n>(&'n self, task: &'n str, node: &'n Plan) -> TurnContext<'n> {
+        TurnContext {
+            mission: task,
+            node,
+            members: &self.members,
+        }
+    }
+
+    fn agent(&self, name: &str) -> Agent {
+        self.members
+            .iter()
+            .find(|a| a.name == name)
+            .cloned()
+            .expect("queued agents are members")
+    }
+
+    async fn turn(
+        &mut self,
+        task: &str,
+        node: &Plan,
+        name: &str,
+        cancel: &CancellationToken,
+    ) -> Result<(), LlmError> {
+        self.turns += 1;
+        self.shared.emit(Event::TurnStarted {
+            workspace: self.id.clone(),
+            agent: name.to_string(),
+            turn: self.turns,
+        });
+        let agent = self.agent(name);
+        let model = self.shared.model_for(Some(name));
+        let req = protocol::turn_request(
+            &model,
+            &agent,
+            &self.ctx(task, node),
+            &self.log,
+            self.shared.config.turn_max_tokens,
+        );
+        let scope = CallScope {
+            workspace: Some(self.id.clone()),
+            agent: Some(name.to_string()),
+        };
+        let first = self
+            .shared
+            .call(&scope, &req, Stream::MessageJson, cancel)
+            .await?;
+        let reply = match protocol::parse_reply(&first.text, name, &self.members) {
+            Ok(r) => Ok(r),
+            Err(problem) => {
+                self.shared.warn(
+                    Some(&self.id),
+                    format!("{name}'s reply broke the protocol ({problem}); asking again"),
+                );
+                let again = protocol::reask_request(req, &first.text, &problem);
+                let second: LlmResponse = self
+                    .shared
+                    .call(&scope, &again, Stream::MessageJson, cancel)
+                    .await?;
+                protocol::parse_reply(&second.text, name, &self.members)
+                    .map_err(|p| (p, second.text))
+            }
+        };
+        self.last_speaker = Some(name.to_string());
+        match reply {
+            Ok(r) => {
+                let looping = self.is_loop(name, &r.to, &r.content);
+                self.post(name, r.to, r.content);
+                if looping && self.result.is_none() {
+                    self.shared.warn(Some(&self.id), "two agents keep trading the same message; ending the loop and asking for the final result");
+                    return self.final_result(task, node, cancel).await;
+                }
+            }
+            Err((problem, raw)) => {
+                let lead = &self.members[0].name;
+                let to = if lead == name {
+                    self.members
+                        .iter()
+                        .filter(|m| m.name != name)
+                        .map(|m| m.name.clone())
+                        .collect()
+                } else {
+                    vec![lead.clone()]
+                };
+                let text = if raw.trim().is_empty() {
+                    "(empty reply)".to_string()
+                } else {
+                    raw
+                };
+                self.shared.warn(Some(&self.id), format!("{name}'s reply broke the protocol again ({problem}); delivered as plain text to {}", to.join(", ")));
+                self.post(name, to, text);
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether this message repeats the sender's last message to the same addressee while the
+    /// addressee also repeats itself: the same pair trading near-identical messages.
+    fn is_loop(&mut self, from: &str, to: &[String], content: &str) -> bool {
+        let [peer] = to else { return false };
+        let last_between = |a: &str, b: &str| {
+            self.log
+                .iter()
+                .rev()
+                .find(|m| m.from == a && m.to.len() == 1 && m.to[0] == b)
+                .map(|m| m.content.clone())
+        };
+        let (Some(mine), Some(theirs_now), Some(theirs_before)) = (
+            last_between(from, peer),
+            last_between(peer, from),
+            self.log
+                .iter()
+                .rev()
+                .filter(|m| m.from == *peer && m.to.len() == 1 && m.to[0] == from)
+                .nth(1)
+                .map(|m| m.content.clone()),
+        ) else {
+            self.repeats = 0;
+            return false;
+        };
+        if protocol::near_identical(&mine, content)
+            && protocol::near_identical(&theirs_now, &theirs_before)
+        {
+            self.repeats += 1;
+        } else {
+            self.repeats = 0;
+        }
+        self.repeats >= LOOP_REPEATS
+    }
+
+    /// Asks the last speaker (or the lead) for the workspace's final result and posts it to USER.
+    async fn final_result(
+        &mut self,
+        task: &str,
+        node: &Plan,
+        cancel: &CancellationToken,
+    ) -> Result<(), LlmError> {
+        let name = self
+            .last_speaker
+            .clone()
+            .unwrap_or_else(|| self.members[0].name.clone());
+        let agent = self.agent(&name);
+        let model = self.shared.model_for(Some(&name));
+        let req = protocol::final_request(
+            &model,
+            &agent,
+            &self.ctx(task, node),
+            &self.log,
+            self.shared.config.result_max_tokens,
+        );
+        let scope = CallScope {
+            workspace: Some(self.id.clone()),
+            agent: Some(name.clone()),
+        };
+        self.shared.emit(Event::TurnStarted {
+            workspace: self.id.clone(),
+            agent: name.clone(),
+            turn: self.turns + 1,
+        });
+        let resp = self.shared.call(&scope, &req, Stream::Text, cancel).await?;
+        let text = if resp.text.trim().is_empty() {
+            // Nothing lost: the result is then the conversation itself.
+            self.log
+                .iter()
+                .filter(|m| m.from != USER)
+                .map(|m| format!("**{}**: {}", m.from, m.content))
+                .collect::<Vec<_>>()
+                .join("\n\n")
+        } else {
+            resp.text
+        };
+        self.turns += 1;
+        self.post(&name, vec![USER.into()], text);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::EngineConfig;
+    use crate::llm::Client;
+    use crate::llm::sim::SimClient;
+    use crate::team;
+
+    fn shared() -> (Shared, mpsc::UnboundedReceiver<Event>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let team = team::preset("conference").unwrap();
+        (
+            Shared::new(
+                EngineConfig::new(team, "sim-1"),
+                Client::Sim(SimClient::new(1)),
+                tx,
+            ),
+            rx,
+        )
+    }
+
+    fn leaf<'a>(shared: &'a Shared, names: &[&str]) -> Leaf<'a> {
+        let members = names
+            .iter()
+            .map(|n| shared.config.team.agent(n).unwrap().clone())
+            .collect();
+        Leaf {
+            shared,
+            id: "w".into(),
+            members,
+            log: vec![],
+            queue: VecDeque::new(),
+            turns: 0,
+            result: None,
+            last_speaker: None,
+            repeats: 0,
+        }
+    }
+
+    #[test]
+    fn turns_follow_message_order_and_one_queued_turn_sees_every_message() {
+        let (shared, _rx) = shared();
+        let mut l = leaf(
+            &shared,
+            &["venue_coordinator", "catering_manager", "tech_setup"],
+        );
+        let (a, b, c) = ("venue_coordinator", "catering_manager", "tech_setup");
+        l.post(USER, vec![ALL.into()], "task".into());
+        assert_eq!(l.queue, [a, b, c]);
+        assert_eq!(l.next_agent().as_deref(), Some(a));
+        l.post(a, vec![b.into()], "b, please price the venue".into());
+        // b was already queued by the task: still one turn, which will see both messages.
+        assert_eq!(l.queue, [b, c]);
+        assert_eq!(l.next_agent().as_deref(), Some(b));
+        l.post(b, vec![a.into()], "quote".into());
+        assert_eq!(l.queue, [c, a]);
+        assert_eq!(l.next_agent().as_deref(), Some(c));
+        l.post(c, vec![ALL.into()], "AV plan".into());
+        assert_eq!(l.queue, [a, b], "ALL queues everyone but the sender, once");
+        let seen = protocol::transcript(&l.log, b);
+        for want in [
+            "#1 USER → ALL",
+            "#2 venue_coordinator → catering_manager",
+            "#3 catering_manager → venue_coordinator",
+            "#4 tech_setup → ALL",
+        ] {
+            assert!(seen.contains(want), "{want} missing from {seen}");
+        }
+        assert!(l.result.is_none());
+        l.post(a, vec![USER.into()], "final".into());
+        assert_eq!(l.result.as_deref(), Some("final"));
+        assert_eq!(
+            l.log.iter().map(|m| m.seq).collect::<Vec<_>>(),
+            [1, 2, 3, 4, 5]
+        );
+    }
+
+    #[test]
+    fn a_paused_agent_is_skipped_until_resumed() {
+        let (shared, _rx) = shared();
+        let mut l = leaf(&shared, &["venue_coordinator", "catering_manager"]);
+        l.post(USER, vec![ALL.into()], "task".into());
+        lock(&shared.gates)
+            .agents
+            .insert(("w".into(), "venue_coordinator".into()));
+        assert_eq!(l.next_agent().as_deref(), Some("catering_manager"));
+        assert_eq!(l.next_agent(), None, "only the paused agent is left");
+        assert_eq!(l.queue, ["venue_coordinator"]);
+        lock(&shared.gates).agents.clear();
+        assert_eq!(l.next_agent().as_deref(), Some("venue_coordinator"));
+    }
+
+    #[test]
+    fn ping_pong_between_two_agents_is_detected() {
+        let (shared, _rx) = shared();
+        let mut l = leaf(&shared, &["venue_coordinator", "catering_manager"]);
+        let (a, b) = ("venue_coordinator", "catering_manager");
+        let mut looped = false;
+        for i in 0..6 {
+            let (from, to) = if i % 2 == 0 { (a, b) } else { (b, a) };
+            looped = l.is_loop(from, &[to.to_string()], "Thanks, sounds good to me.");
+            l.post(from, vec![to.into()], "Thanks, sounds good to me.".into());
+            if looped {
+                break;
+            }
+        }
+        assert!(looped, "six identical exchanges must be caught");
+        let (shared, _rx) = self::shared();
+        let mut l = leaf(&shared, &["venue_coordinator", "catering_manager"]);
+        for i in 0..6 {
+            let (from, to) = if i % 2 == 0 { (a, b) } else { (b, a) };
+            let text = format!(
+                "Update {i}: budget line {} changed to {} dollars",
+                i * 7,
+                i * 1000
+            );
+            assert!(
+                !l.is_loop(from, &[to.to_string()], &text),
+                "progress is not a loop"
+            );
+            l.post(from, vec![to.into()], text);
+        }
+    }
+}

@@ -1,0 +1,379 @@
+//! The headless front end: progress lines (who speaks to whom, workspaces done, usage) or one JSON
+//! event per line. It only consumes events, like the dashboard and the session file.
+
+use std::io::Write;
+
+use anstyle::{AnsiColor, Style};
+
+use crate::engine::aggregate::describe;
+use crate::engine::plan::Plan;
+use crate::engine::{Event, Status, Totals, USER};
+use crate::text::sanitize;
+
+const DIM: Style = Style::new().dimmed();
+const BOLD: Style = Style::new().bold();
+const GREEN: Style = AnsiColor::Green.on_default();
+const RED: Style = AnsiColor::Red.on_default();
+const YELLOW: Style = AnsiColor::Yellow.on_default();
+const CYAN: Style = AnsiColor::Cyan.on_default();
+
+/// Longest message preview on a progress line.
+const PREVIEW_CHARS: usize = 110;
+
+/// Turns events into progress lines.
+#[derive(Debug, Default)]
+pub struct Printer {
+    /// Print every event as a JSON line instead of progress lines.
+    pub json: bool,
+    workspaces: usize,
+    done: usize,
+}
+
+impl Printer {
+    pub fn new(json: bool) -> Self {
+        Self {
+            json,
+            ..Self::default()
+        }
+    }
+
+    /// Writes what the person should see of this event. Progress goes to `out`; in JSON mode each
+    /// event is one line.
+    pub fn handle(&mut self, event: &Event, out: &mut dyn Write) -> std::io::Result<()> {
+        if self.json {
+            let line = serde_json::to_string(event).map_err(std::io::Error::other)?;
+            return writeln!(out, "{line}");
+        }
+        match event {
+            Event::RunStarted {
+                provider,
+                model,
+                simulated,
+                team,
+                concurrency,
+                ..
+            } => {
+                let sim = if *simulated {
+                    format!(" {YELLOW}(offline simulation: no API key set){YELLOW:#}")
+                } else {
+                    String::new()
+                };
+                writeln!(
+                    out,
+                    "{BOLD}huddle{BOLD:#} · {provider}{sim} · model {model} · team {team} · up to {concurrency} calls at once"
+                )
+            }
+            Event::PlanStarted { attempt, feedback } => match feedback {
+                Some(f) => writeln!(
+                    out,
+                    "{CYAN}▸{CYAN:#} re-planning (attempt {attempt}) with feedback: {}",
+                    one_line(f)
+                ),
+                None => writeln!(out, "{CYAN}▸{CYAN:#} planning…"),
+            },
+            Event::PlanReady {
+                plan,
+                repaired,
+                notes,
+            } => {
+                self.workspaces = plan.nodes().len();
+                let leaves = plan.nodes().iter().filter(|n| n.is_leaf()).count();
+                writeln!(
+                    out,
+                    "{CYAN}▸{CYAN:#} plan: {BOLD}{}{BOLD:#} — {} workspaces, {leaves} running in parallel",
+                    sanitize(&plan.title),
+                    self.workspaces
+                )?;
+                write_tree(plan, 1, out)?;
+                if *repaired {
+                    writeln!(
+                        out,
+                        "  {YELLOW}repaired by huddle:{YELLOW:#} {}",
+                        notes.join("; ")
+                    )?;
+                }
+                Ok(())
+            }
+            Event::WorkspaceStarted {
+                workspace,
+                members,
+                leaf: true,
+                ..
+            } => {
+                writeln!(
+                    out,
+                    "{CYAN}[{workspace}]{CYAN:#} started with {}",
+                    members.join(", ")
+                )
+            }
+            Event::MessagePosted { message } => {
+                let to = message.to.join(", ");
+                let arrow = if message.to.iter().any(|t| t == USER) && message.from != USER {
+                    format!("{GREEN}→ {to}{GREEN:#}")
+                } else {
+                    format!("→ {to}")
+                };
+                writeln!(
+                    out,
+                    "  {DIM}[{}] #{}{DIM:#} {BOLD}{}{BOLD:#} {arrow}: {}",
+                    message.workspace,
+                    message.seq,
+                    message.from,
+                    one_line(&message.content)
+                )
+            }
+            Event::RetryScheduled {
+                workspace,
+                attempt,
+                delay_ms,
+                error,
+                ..
+            } => {
+                writeln!(
+                    out,
+                    "  {YELLOW}{}retry {attempt} in {:.1}s:{YELLOW:#} {error}",
+                    scope(workspace),
+                    *delay_ms as f64 / 1000.0
+                )
+            }
+            Event::Warning { workspace, message } => writeln!(
+                out,
+                "  {YELLOW}{}warning:{YELLOW:#} {}",
+                scope(workspace),
+                sanitize(message)
+            ),
+            Event::WorkspaceDone {
+                workspace,
+                status,
+                turns,
+                totals,
+                ..
+            } => {
+                self.done += (*status == Status::Done) as usize;
+                let (mark, style) = match status {
+                    Status::Done => ("✓", GREEN),
+                    Status::Cancelled => ("■", YELLOW),
+                    _ => ("✗", RED),
+                };
+                writeln!(
+                    out,
+                    "{style}[{workspace}] {mark} {}{style:#} · {turns} turns · {}",
+                    describe(status),
+                    usage(totals)
+                )
+            }
+            Event::RunDone {
+                status,
+                totals,
+                elapsed_ms,
+                ..
+            } => {
+                let style = if *status == Status::Done { GREEN } else { RED };
+                writeln!(
+                    out,
+                    "{style}▸ run {}{style:#} · {}/{} workspaces done · {} · {:.1} s",
+                    describe(status),
+                    self.done,
+                    self.workspaces,
+                    usage(totals),
+                    *elapsed_ms as f64 / 1000.0
+                )
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+fn write_tree(node: &Plan, depth: usize, out: &mut dyn Write) -> std::io::Result<()> {
+    for c in &node.children {
+        let agents = if c.agents.is_empty() {
+            String::new()
+        } else {
+            format!("  {DIM}[{}]{DIM:#}", c.agents.join(", "))
+        };
+        writeln!(
+            out,
+            "{}{} {}: {}{agents}",
+            "  ".repeat(depth),
+            if c.is_leaf() { "•" } else { "▾" },
+            c.id,
+            sanitize(&c.title)
+        )?;
+        write_tree(c, depth + 1, out)?;
+    }
+    Ok(())
+}
+
+fn scope(workspace: &Option<String>) -> String {
+    workspace
+        .as_ref()
+        .map(|w| format!("[{w}] "))
+        .unwrap_or_default()
+}
+
+/// First line of a message, sanitized and cut for a progress line (display only: the message
+/// itself is delivered whole).
+fn one_line(text: &str) -> String {
+    let clean = sanitize(text);
+    let first = clean
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    let more = clean.trim().lines().count() > 1;
+    let mut s: String = first.chars().take(PREVIEW_CHARS).collect();
+    if first.chars().count() > PREVIEW_CHARS || more {
+        s.push('…');
+    }
+    s
+}
+
+/// Tokens and cost in a few words.
+pub fn usage(t: &Totals) -> String {
+    let u = &t.usage;
+    let mut s = format!(
+        "{} tokens (in {}, out {}",
+        compact(u.total()),
+        compact(u.input_tokens),
+        compact(u.output_tokens)
+    );
+    if u.cache_read_tokens + u.cache_write_tokens > 0 {
+        s.push_str(&format!(
+            ", cache read {}, write {}",
+            compact(u.cache_read_tokens),
+            compact(u.cache_write_tokens)
+        ));
+    }
+    s.push_str(&format!(") · ${:.4}", t.cost_usd));
+    s
+}
+
+/// 1234 → "1.2k".
+pub fn compact(n: u64) -> String {
+    match n {
+        0..=999 => n.to_string(),
+        1_000..=999_999 => format!("{:.1}k", n as f64 / 1e3),
+        _ => format!("{:.2}M", n as f64 / 1e6),
+    }
+}
+
+/// Runs a task to the end without a screen: progress on stderr (or JSON events on stdout), every
+/// event into the session, the final report on stdout. Returns the process exit code: 0 done,
+/// 1 the run failed or was cancelled.
+pub async fn run(
+    config: crate::engine::EngineConfig,
+    client: crate::llm::Client,
+    task: String,
+    mut session: crate::session::SessionWriter,
+    json: bool,
+) -> i32 {
+    use crate::engine::{Command, Engine, Target};
+
+    let (engine, mut events) = Engine::spawn(config, client);
+    engine.send(Command::StartTask { task });
+    let mut printer = Printer::new(json);
+    let mut progress: Box<dyn Write> = if json {
+        Box::new(std::io::stdout())
+    } else {
+        Box::new(anstream::stderr())
+    };
+    if !json {
+        let _ = writeln!(progress, "session: {}", session.dir().display());
+    }
+    let mut interrupts = 0;
+    let mut disk_error_shown = false;
+    let mut outcome = None;
+    loop {
+        let event = tokio::select! {
+            e = events.recv() => e,
+            _ = tokio::signal::ctrl_c() => {
+                interrupts += 1;
+                if interrupts > 1 {
+                    let _ = writeln!(progress, "interrupted again: stopping now; the session so far is in {}", session.dir().display());
+                    return 130;
+                }
+                let _ = writeln!(progress, "interrupt: cancelling the run (press Ctrl-C again to stop at once)");
+                engine.send(Command::Cancel { target: Target::Run });
+                continue;
+            }
+        };
+        let Some(event) = event else { break };
+        if let Err(e) = session.record(&event) {
+            if !disk_error_shown {
+                let _ = writeln!(
+                    progress,
+                    "warning: {e}; the run goes on but the session file is incomplete"
+                );
+                disk_error_shown = true;
+            }
+        }
+        if let Err(e) = printer.handle(&event, &mut *progress) {
+            tracing::warn!("cannot print progress: {e}");
+        }
+        if let Event::RunDone { status, report, .. } = event {
+            outcome = Some((status, report));
+            break;
+        }
+    }
+    engine.send(Command::Shutdown);
+    let Some((status, report)) = outcome else {
+        let _ = writeln!(progress, "the engine stopped without finishing the run");
+        return 1;
+    };
+    if !json {
+        let _ = progress.flush();
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "\n{}", sanitize(&report));
+        let _ = writeln!(
+            progress,
+            "report: {}",
+            session.dir().join("report.md").display()
+        );
+    }
+    if status == Status::Done { 0 } else { 1 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Message;
+
+    #[test]
+    fn message_lines_are_clean_previews() {
+        let mut p = Printer::new(false);
+        let mut out = Vec::new();
+        let message = Message {
+            seq: 2,
+            workspace: "venue".into(),
+            from: "a".into(),
+            to: vec!["b".into(), "c".into()],
+            content: "\u{1b}]0;pwned\u{7}Hello\u{1b}[2J team\nsecond line".into(),
+            at: 0,
+        };
+        p.handle(&Event::MessagePosted { message }, &mut out)
+            .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let plain =
+            String::from_utf8(anstream::adapter::strip_bytes(text.as_bytes()).into_vec()).unwrap();
+        assert_eq!(plain, "  [venue] #2 a → b, c: Hello team…\n");
+        assert!(!plain.contains("pwned"));
+    }
+
+    #[test]
+    fn json_mode_prints_one_event_per_line() {
+        let mut p = Printer::new(true);
+        let mut out = Vec::new();
+        p.handle(&Event::PlanApproved, &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\"type\":\"PlanApproved\"}\n"
+        );
+    }
+
+    #[test]
+    fn compact_numbers() {
+        assert_eq!(compact(999), "999");
+        assert_eq!(compact(12_345), "12.3k");
+        assert_eq!(compact(2_500_000), "2.50M");
+    }
+}

@@ -1,0 +1,183 @@
+//! The session directory: `events.jsonl` (every event, appended and flushed as it happens: the
+//! single source of truth), `plan.json` and `report.md`.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::engine::Event;
+use crate::engine::plan::slug;
+
+/// Why the session directory could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("cannot create session directory {path}: {source}")]
+    Create {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("no data directory: set XDG_DATA_HOME or HOME, or pass --session-dir")]
+    NoDataDir,
+}
+
+/// The default parent of session directories: `$XDG_DATA_HOME/huddle/sessions`.
+pub fn default_root() -> Result<PathBuf, SessionError> {
+    dirs::data_dir()
+        .map(|d| d.join("huddle").join("sessions"))
+        .ok_or(SessionError::NoDataDir)
+}
+
+/// `<timestamp>-<slug>` for a new session.
+pub fn dir_name(task: &str) -> String {
+    let now = time::OffsetDateTime::now_local().unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    let stamp = now
+        .format(time::macros::format_description!(
+            "[year][month][day]-[hour][minute][second]"
+        ))
+        .unwrap_or_default();
+    let s = slug(task);
+    if s.is_empty() {
+        stamp
+    } else {
+        format!("{stamp}-{s}")
+    }
+}
+
+/// One line of `events.jsonl`: the event with the time it was recorded.
+#[derive(Serialize)]
+struct Line<'a> {
+    /// Milliseconds since the Unix epoch.
+    ts: u64,
+    #[serde(flatten)]
+    event: &'a Event,
+}
+
+/// Writes a session as its events arrive.
+#[derive(Debug)]
+pub struct SessionWriter {
+    dir: PathBuf,
+    events: BufWriter<File>,
+}
+
+impl SessionWriter {
+    /// Creates the directory (and parents) and opens `events.jsonl` for appending. Fails before
+    /// anything runs if the place is not writable.
+    pub fn create(dir: &Path) -> Result<Self, SessionError> {
+        fs::create_dir_all(dir).map_err(|source| SessionError::Create {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        let path = dir.join("events.jsonl");
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|source| SessionError::Write {
+                path: path.display().to_string(),
+                source,
+            })?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            events: BufWriter::new(file),
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Appends the event and flushes it to the OS, so a crash loses at most the event in flight.
+    /// `PlanReady` also rewrites `plan.json`, `RunDone` writes `report.md`.
+    pub fn record(&mut self, event: &Event) -> Result<(), SessionError> {
+        let werr = |path: &Path| {
+            let path = path.display().to_string();
+            move |source| SessionError::Write { path, source }
+        };
+        let events_path = self.dir.join("events.jsonl");
+        let line = serde_json::to_string(&Line {
+            ts: crate::engine::now_ms(),
+            event,
+        })
+        .map_err(|e| SessionError::Write {
+            path: events_path.display().to_string(),
+            source: std::io::Error::other(e),
+        })?;
+        self.events
+            .write_all(line.as_bytes())
+            .map_err(werr(&events_path))?;
+        self.events.write_all(b"\n").map_err(werr(&events_path))?;
+        self.events.flush().map_err(werr(&events_path))?;
+        match event {
+            Event::PlanReady { plan, .. } => {
+                let json = serde_json::to_string_pretty(plan).unwrap_or_default();
+                write_atomic(&self.dir.join("plan.json"), json.as_bytes())?;
+            }
+            Event::RunDone { report, .. } => {
+                write_atomic(&self.dir.join("report.md"), report.as_bytes())?
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// Writes a file whole or not at all: a temporary file renamed into place.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), SessionError> {
+    let tmp = path.with_extension("tmp");
+    let err = |source| SessionError::Write {
+        path: path.display().to_string(),
+        source,
+    };
+    fs::write(&tmp, bytes).map_err(err)?;
+    fs::rename(&tmp, path).map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Status, Totals};
+
+    #[test]
+    fn every_event_is_one_flushed_line_and_the_report_lands() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = SessionWriter::create(&dir.path().join("s")).unwrap();
+        w.record(&Event::Warning {
+            workspace: None,
+            message: "a\nb".into(),
+        })
+        .unwrap();
+        // Flushed: readable before the writer is dropped.
+        let text = fs::read_to_string(dir.path().join("s/events.jsonl")).unwrap();
+        assert_eq!(text.lines().count(), 1);
+        let v: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        assert_eq!(v["type"], "Warning");
+        assert_eq!(v["message"], "a\nb");
+        assert!(v["ts"].as_u64().unwrap() > 1_600_000_000_000);
+        w.record(&Event::RunDone {
+            status: Status::Done,
+            report: "# R\n".into(),
+            totals: Totals::default(),
+            elapsed_ms: 1,
+        })
+        .unwrap();
+        assert_eq!(
+            fs::read_to_string(dir.path().join("s/report.md")).unwrap(),
+            "# R\n"
+        );
+        assert!(!dir.path().join("s/report.tmp").exists());
+    }
+
+    #[test]
+    fn dir_name_is_timestamp_and_slug() {
+        let n = dir_name("Organize FutureTech 2025");
+        assert!(n.ends_with("-organize-futuretech-2025"), "{n}");
+        assert_eq!(n.len(), "20261125-081431-organize-futuretech-2025".len());
+    }
+}
