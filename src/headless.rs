@@ -298,14 +298,14 @@ pub async fn run(
             }
         };
         let Some(event) = event else { break };
-        if let Err(e) = session.record(&event) {
-            if !disk_error_shown {
-                let _ = writeln!(
-                    progress,
-                    "warning: {e}; the run goes on but the session file is incomplete"
-                );
-                disk_error_shown = true;
-            }
+        if let Err(e) = session.record(&event)
+            && !disk_error_shown
+        {
+            let _ = writeln!(
+                progress,
+                "warning: {e}; the run goes on but the session file is incomplete"
+            );
+            disk_error_shown = true;
         }
         if let Err(e) = printer.handle(&event, &mut *progress) {
             tracing::warn!("cannot print progress: {e}");

@@ -546,11 +546,11 @@ fn decode_escape(s: &str) -> Option<(String, usize)> {
         if s.len() < 12 {
             return None;
         }
-        if &s[6..8] == "\\u" {
-            if let Some(second) = hex(8) {
-                let cp = 0x10000 + ((first - 0xD800) << 10) + (second.wrapping_sub(0xDC00) & 0x3FF);
-                return Some((char::from_u32(cp).unwrap_or('\u{fffd}').to_string(), 12));
-            }
+        if &s[6..8] == "\\u"
+            && let Some(second) = hex(8)
+        {
+            let cp = 0x10000 + ((first - 0xD800) << 10) + (second.wrapping_sub(0xDC00) & 0x3FF);
+            return Some((char::from_u32(cp).unwrap_or('\u{fffd}').to_string(), 12));
         }
         return Some(('\u{fffd}'.to_string(), 6));
     }
