@@ -66,7 +66,10 @@ pub enum TeamError {
 
 /// The team files shipped inside the binary: (preset name, TOML text).
 pub const PRESETS: &[(&str, &str)] = &[
-    ("conference", include_str!("../assets/teams/conference.toml")),
+    (
+        "conference",
+        include_str!("../assets/teams/conference.toml"),
+    ),
     ("launch", include_str!("../assets/teams/launch.toml")),
     ("content", include_str!("../assets/teams/content.toml")),
     ("festival", include_str!("../assets/teams/festival.toml")),
@@ -90,13 +93,29 @@ pub fn presets() -> Vec<Team> {
 pub fn preset_for_task(task: &str) -> Team {
     // Whole words only: "app" must not match "happy".
     let words = |s: &str| -> String {
-        let cleaned: String = s.to_lowercase().chars().map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect();
-        format!(" {} ", cleaned.split_whitespace().collect::<Vec<_>>().join(" "))
+        let cleaned: String = s
+            .to_lowercase()
+            .chars()
+            .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+            .collect();
+        format!(
+            " {} ",
+            cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
+        )
     };
     let task = words(task);
-    let score = |t: &Team| t.keywords.iter().filter(|k| task.contains(&words(k))).count();
+    let score = |t: &Team| {
+        t.keywords
+            .iter()
+            .filter(|k| task.contains(&words(k)))
+            .count()
+    };
     let teams = presets();
-    let best = teams.iter().max_by_key(|t| score(t)).filter(|t| score(t) > 0).cloned();
+    let best = teams
+        .iter()
+        .max_by_key(|t| score(t))
+        .filter(|t| score(t) > 0)
+        .cloned();
     best.or_else(|| teams.into_iter().find(|t| t.name == "conference"))
         .expect("the conference preset ships with the binary")
 }
@@ -114,7 +133,10 @@ pub fn load(spec: &str) -> Result<Team, TeamError> {
 /// Reads and checks a team file.
 pub fn load_file(path: &Path) -> Result<Team, TeamError> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| TeamError::Io { path: shown.clone(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| TeamError::Io {
+        path: shown.clone(),
+        source,
+    })?;
     parse(&text, &shown)
 }
 
@@ -148,9 +170,15 @@ struct RawAgent {
 pub fn parse(text: &str, path: &str) -> Result<Team, TeamError> {
     let invalid = |span: Option<std::ops::Range<usize>>, message: String| {
         let (line, col) = line_col(text, span.map(|s| s.start).unwrap_or(0));
-        TeamError::Invalid { path: path.to_string(), line, col, message }
+        TeamError::Invalid {
+            path: path.to_string(),
+            line,
+            col,
+            message,
+        }
     };
-    let raw: RawTeam = toml::from_str(text).map_err(|e| invalid(e.span(), e.message().to_string()))?;
+    let raw: RawTeam =
+        toml::from_str(text).map_err(|e| invalid(e.span(), e.message().to_string()))?;
     let mut agents: Vec<Agent> = Vec::with_capacity(raw.agents.len());
     for spanned in &raw.agents {
         let a = spanned.get_ref();
@@ -158,17 +186,31 @@ pub fn parse(text: &str, path: &str) -> Result<Team, TeamError> {
         if !valid_name(name) {
             return Err(invalid(
                 Some(a.name.span()),
-                format!("agent name '{name}' must be letters, digits, '_' or '-' (no spaces or '@')"),
+                format!(
+                    "agent name '{name}' must be letters, digits, '_' or '-' (no spaces or '@')"
+                ),
             ));
         }
         if !valid_name(a.team.get_ref().trim()) {
-            return Err(invalid(Some(a.team.span()), format!("team name '{}' must be letters, digits, '_' or '-'", a.team.get_ref())));
+            return Err(invalid(
+                Some(a.team.span()),
+                format!(
+                    "team name '{}' must be letters, digits, '_' or '-'",
+                    a.team.get_ref()
+                ),
+            ));
         }
         if matches!(name, "USER" | "ALL") {
-            return Err(invalid(Some(a.name.span()), format!("'{name}' is reserved for addressing")));
+            return Err(invalid(
+                Some(a.name.span()),
+                format!("'{name}' is reserved for addressing"),
+            ));
         }
         if agents.iter().any(|b| b.name == name) {
-            return Err(invalid(Some(a.name.span()), format!("duplicate agent name '{name}': names are unique in a roster")));
+            return Err(invalid(
+                Some(a.name.span()),
+                format!("duplicate agent name '{name}': names are unique in a roster"),
+            ));
         }
         agents.push(Agent {
             name: name.to_string(),
@@ -180,13 +222,26 @@ pub fn parse(text: &str, path: &str) -> Result<Team, TeamError> {
         });
     }
     if agents.len() < 2 {
-        return Err(invalid(None, format!("a team needs at least 2 agents, this one has {}", agents.len())));
+        return Err(invalid(
+            None,
+            format!(
+                "a team needs at least 2 agents, this one has {}",
+                agents.len()
+            ),
+        ));
     }
-    Ok(Team { name: raw.name, description: raw.description, keywords: raw.keywords, agents })
+    Ok(Team {
+        name: raw.name,
+        description: raw.description,
+        keywords: raw.keywords,
+        agents,
+    })
 }
 
 fn valid_name(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -194,7 +249,12 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = &text[..text.floor_char_boundary(offset)];
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, col)
 }
 
@@ -236,7 +296,10 @@ mod tests {
     fn duplicate_agent_points_at_the_second_name() {
         let text = "name = \"x\"\n\n[[agents]]\nname = \"a\"\nteam = \"t\"\ndescription = \"d\"\n\n[[agents]]\nname = \"a\"\nteam = \"t\"\ndescription = \"d\"\n";
         let err = parse(text, "f.toml").unwrap_err().to_string();
-        assert_eq!(err, "f.toml:9:8: duplicate agent name 'a': names are unique in a roster");
+        assert_eq!(
+            err,
+            "f.toml:9:8: duplicate agent name 'a': names are unique in a roster"
+        );
     }
 
     #[test]
@@ -251,9 +314,18 @@ mod tests {
 
     #[test]
     fn task_words_pick_the_preset() {
-        assert_eq!(preset_for_task("Plan a product launch for our app").name, "launch");
-        assert_eq!(preset_for_task("Run a three-day music festival").name, "festival");
-        assert_eq!(preset_for_task("Organize a tech conference").name, "conference");
+        assert_eq!(
+            preset_for_task("Plan a product launch for our app").name,
+            "launch"
+        );
+        assert_eq!(
+            preset_for_task("Run a three-day music festival").name,
+            "festival"
+        );
+        assert_eq!(
+            preset_for_task("Organize a tech conference").name,
+            "conference"
+        );
         assert_eq!(preset_for_task("something unrelated").name, "conference");
     }
 }

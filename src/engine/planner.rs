@@ -56,14 +56,11 @@ pub(crate) async fn run_task(
                     }
                 }
                 None => {
-                    let report = super::aggregate::report(&shared, &task, None, &[]);
-                    shared.emit(Event::RunDone {
-                        status: Status::Cancelled,
-                        report,
-                        totals: shared.run_totals(),
-                        elapsed_ms: shared.elapsed_ms(),
-                    });
-                    return;
+                    return finish_failed(
+                        &shared,
+                        &task,
+                        "the plan review ended without a decision".into(),
+                    );
                 }
             }
         }
@@ -73,7 +70,11 @@ pub(crate) async fn run_task(
 }
 
 fn finish_failed(shared: &Shared, task: &str, reason: String) {
-    let status = Status::Failed(reason);
+    let status = if shared.run_token().is_cancelled() {
+        Status::Cancelled
+    } else {
+        Status::Failed(reason)
+    };
     shared.emit(Event::StatusChanged {
         target: Target::Run,
         status: status.clone(),

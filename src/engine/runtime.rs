@@ -2,6 +2,7 @@
 //! shares (event channel, model client, concurrency cap, pause gates, usage totals).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -12,7 +13,7 @@ use super::event::{Command, Event, Status, Target, Totals};
 use super::plan::Plan;
 use super::protocol::ContentStream;
 use crate::llm::retry::{RetryNotice, RetryPolicy, call_with_retry};
-use crate::llm::{Client, LlmError, LlmRequest, LlmResponse};
+use crate::llm::{Client, LlmError, LlmRequest, LlmResponse, Output};
 use crate::pricing::Pricing;
 use crate::team::Team;
 
@@ -122,6 +123,8 @@ pub(crate) struct Shared {
     pub inboxes: Mutex<HashMap<String, mpsc::UnboundedSender<Injected>>>,
     /// When the current run started.
     pub started: Mutex<Instant>,
+    /// The server refused structured output once; every later call asks for JSON in plain text.
+    structured_refused: AtomicBool,
 }
 
 /// Who a call is made for, for its events and totals.
@@ -161,6 +164,7 @@ impl Shared {
             workspace_cancel: Mutex::default(),
             inboxes: Mutex::default(),
             started: Mutex::new(Instant::now()),
+            structured_refused: AtomicBool::new(false),
         }
     }
 
@@ -285,7 +289,15 @@ impl Shared {
                 error: notice.error.to_string(),
             });
         };
-        let resp = call_with_retry(
+        let text_only = self.structured_refused.load(Ordering::Relaxed);
+        let plain;
+        let req = if text_only && req.output != Output::Text {
+            plain = req.as_plain_text();
+            &plain
+        } else {
+            req
+        };
+        let resp = match call_with_retry(
             &self.client,
             req,
             &on_delta,
@@ -293,7 +305,33 @@ impl Shared {
             cancel,
             &on_retry,
         )
-        .await?;
+        .await
+        {
+            // Some OpenAI-compatible servers refuse `response_format`: ask for JSON in plain text
+            // from now on (our prompts say how), rather than failing the run.
+            Err(LlmError::Http {
+                status: 400 | 422,
+                message,
+                ..
+            }) if req.output != Output::Text && !matches!(self.client, Client::Anthropic(_)) => {
+                self.structured_refused.store(true, Ordering::Relaxed);
+                self.warn(
+                    scope.workspace.as_deref(),
+                    format!("the server refused structured output ({message}); asking for JSON in plain text from now on"),
+                );
+                *lock(&decoder) = ContentStream::default();
+                call_with_retry(
+                    &self.client,
+                    &req.as_plain_text(),
+                    &on_delta,
+                    &self.config.retry,
+                    cancel,
+                    &on_retry,
+                )
+                .await?
+            }
+            other => other?,
+        };
         let cost = self.config.pricing.cost(&resp.model, &resp.usage);
         let (ws_totals, run_totals) = {
             let mut book = lock(&self.book);

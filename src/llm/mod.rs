@@ -108,6 +108,15 @@ impl LlmRequest {
             .collect::<Vec<_>>()
             .join("")
     }
+    /// The same request asking for free text: for servers without structured output, whose reply
+    /// is then read as JSON inside the text.
+    pub fn as_plain_text(&self) -> LlmRequest {
+        LlmRequest {
+            output: Output::Text,
+            ..self.clone()
+        }
+    }
+
     /// Name of the structured output, if one is requested.
     pub fn output_name(&self) -> Option<&str> {
         match &self.output {

@@ -1,0 +1,177 @@
+//! The real binary, run as a person would from a shell.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const TASK: &str =
+    "Organize a world-class tech conference called FutureTech 2025 with 500 attendees";
+
+/// `huddle` with a clean environment: no API keys, data, state and config inside `home`.
+fn huddle(home: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_huddle"))
+        .args(args)
+        .current_dir(home)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .output()
+        .expect("huddle runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn headless_run_with_the_simulation_finishes_and_writes_the_session() {
+    let home = tempfile::tempdir().unwrap();
+    let session = home.path().join("session");
+    let out = huddle(
+        home.path(),
+        &[
+            "run",
+            TASK,
+            "--headless",
+            "--sim-speed",
+            "0",
+            "--session-dir",
+            session.to_str().unwrap(),
+        ],
+    );
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "stderr:\n{stderr}");
+    assert!(
+        stderr.contains("offline simulation"),
+        "the simulation says so:\n{stderr}"
+    );
+    assert!(stderr.contains("▸ run done"), "{stderr}");
+    assert!(
+        stderr.contains(" → USER"),
+        "who speaks to whom is shown:\n{stderr}"
+    );
+    // Colour only on a terminal.
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "no escape sequences when not on a terminal"
+    );
+
+    let report = std::fs::read_to_string(session.join("report.md")).unwrap();
+    assert_eq!(stdout.trim(), report.trim(), "the report goes to stdout");
+    assert!(report.contains("## Deliverable") && report.contains("## Usage"));
+
+    let events = std::fs::read_to_string(session.join("events.jsonl")).unwrap();
+    let parsed: Vec<serde_json::Value> = events
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON event per line"))
+        .collect();
+    assert_eq!(parsed.first().unwrap()["type"], "RunStarted");
+    assert_eq!(parsed.last().unwrap()["type"], "RunDone");
+    let done = parsed
+        .iter()
+        .filter(|e| e["type"] == "WorkspaceDone" && e["status"]["state"] == "done")
+        .count();
+    assert!(done >= 4, "3+ leaf workspaces and the root");
+    let plan: huddle::engine::plan::Plan =
+        serde_json::from_str(&std::fs::read_to_string(session.join("plan.json")).unwrap()).unwrap();
+    assert!(plan.children.len() >= 3);
+}
+
+#[test]
+fn json_mode_prints_every_event_as_one_line() {
+    let home = tempfile::tempdir().unwrap();
+    let out = huddle(
+        home.path(),
+        &[
+            "run",
+            "Plan a product launch",
+            "--headless",
+            "--json",
+            "--sim-speed",
+            "0",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["type"], "RunStarted");
+    assert_eq!(lines[0]["team"], "launch", "the preset matching the task");
+    assert_eq!(lines.last().unwrap()["type"], "RunDone");
+    assert!(lines.iter().any(|l| l["type"] == "TokenDelta"));
+    // The default session directory was used.
+    let sessions = std::fs::read_dir(home.path().join("data/huddle/sessions"))
+        .unwrap()
+        .count();
+    assert_eq!(sessions, 1);
+}
+
+#[test]
+fn bad_input_is_one_clear_line_exit_2_and_nothing_written() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("broken.toml"),
+        "name = \"x\"\n[[agents]]\nname = \"a\"\nteam = = \"t\"\n",
+    )
+    .unwrap();
+    std::fs::write(home.path().join("a-file"), "").unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (&["run", "  ", "--headless"], "the task is empty"),
+        (
+            &["run", TASK, "--headless", "--team", "broken.toml"],
+            "broken.toml:4:",
+        ),
+        (
+            &["run", TASK, "--headless", "--team", "nope"],
+            "unknown team preset 'nope'",
+        ),
+        (
+            &["run", TASK, "--headless", "--provider", "gemini"],
+            "unknown provider 'gemini'",
+        ),
+        (
+            &["run", TASK, "--headless", "--provider", "anthropic"],
+            "ANTHROPIC_API_KEY",
+        ),
+        (
+            &["run", TASK, "--headless", "--session-dir", "a-file/s"],
+            "cannot create session directory",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = huddle(home.path(), args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(
+            stderr.lines().count(),
+            1,
+            "{args:?}: one line, got {stderr}"
+        );
+        assert!(
+            stderr.starts_with("huddle: ") && stderr.contains(expected),
+            "{args:?}: {stderr}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+    assert!(
+        !home.path().join("data/huddle/sessions").exists(),
+        "no session was started"
+    );
+}
+
+#[test]
+fn teams_lists_the_presets() {
+    let home = tempfile::tempdir().unwrap();
+    let out = huddle(home.path(), &["teams"]);
+    let stdout = text(&out.stdout);
+    for name in ["conference", "launch", "content", "festival"] {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(name)),
+            "{name} missing:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("venue_coordinator@venue_team"));
+}
