@@ -1,6 +1,7 @@
 //! The headless front end: progress lines (who speaks to whom, workspaces done, usage) or one JSON
 //! event per line. It only consumes events, like the dashboard and the session file.
 
+use std::collections::HashSet;
 use std::io::Write;
 
 use anstyle::{AnsiColor, Style};
@@ -27,6 +28,8 @@ pub struct Printer {
     pub json: bool,
     workspaces: usize,
     done: usize,
+    /// Workspaces that combine sub-workspaces instead of talking.
+    inner: HashSet<String>,
 }
 
 impl Printer {
@@ -106,6 +109,14 @@ impl Printer {
                     members.join(", ")
                 )
             }
+            Event::WorkspaceStarted {
+                workspace,
+                leaf: false,
+                ..
+            } => {
+                self.inner.insert(workspace.clone());
+                Ok(())
+            }
             Event::MessagePosted { message } => {
                 let to = message.to.join(", ");
                 let arrow = if message.to.iter().any(|t| t == USER) && message.from != USER {
@@ -155,9 +166,14 @@ impl Printer {
                     Status::Cancelled => ("■", YELLOW),
                     _ => ("✗", RED),
                 };
+                let work = if self.inner.contains(workspace) {
+                    "combined its sub-workspaces".to_string()
+                } else {
+                    format!("{turns} turns")
+                };
                 writeln!(
                     out,
-                    "{style}[{workspace}] {mark} {}{style:#} · {turns} turns · {}",
+                    "{style}[{workspace}] {mark} {}{style:#} · {work} · {}",
                     describe(status),
                     usage(totals)
                 )
@@ -244,7 +260,10 @@ pub fn usage(t: &Totals) -> String {
             compact(u.cache_write_tokens)
         ));
     }
-    s.push_str(&format!(") · ${:.4}", t.cost_usd));
+    s.push(')');
+    if t.cost_usd > 0.0 {
+        s.push_str(&format!(" · ${:.4}", t.cost_usd));
+    }
     s
 }
 

@@ -217,7 +217,9 @@ pub(crate) fn report(
     ));
     s.push_str("## Deliverable\n\n");
     match root {
-        Some((_, Outcome { result: Some(r), .. })) => s.push_str(&format!("{}\n\n", r.trim())),
+        Some((_, Outcome { result: Some(r), .. })) => {
+            s.push_str(&format!("{}\n\n", demote_headings(r.trim(), 2)))
+        }
         Some((_, o)) => s.push_str(&format!("_No combined deliverable: the run ended {}._ The results of the workspaces that finished follow.\n\n", describe(&o.status))),
         None => s.push_str("_The run ended before any workspace ran._\n\n"),
     }
@@ -239,7 +241,7 @@ pub(crate) fn report(
                     s.push_str(&format!("_Agents: {}_\n\n", r.node.agents.join(", ")));
                 }
                 match &r.outcome.result {
-                    Some(text) => s.push_str(&format!("{}\n\n", text.trim())),
+                    Some(text) => s.push_str(&format!("{}\n\n", demote_headings(text.trim(), 3))),
                     None => s.push_str("_No result._\n\n"),
                 }
             }
@@ -272,6 +274,27 @@ pub(crate) fn report(
     s
 }
 
+/// Pushes markdown headings down by `levels` (outside code fences), so that a result embedded
+/// under a report section keeps its own structure without breaking the report's.
+fn demote_headings(text: &str, levels: usize) -> String {
+    let mut in_fence = false;
+    let prefix = "#".repeat(levels);
+    text.lines()
+        .map(|line| {
+            if line.trim_start().starts_with("```") {
+                in_fence = !in_fence;
+            }
+            let hashes = line.chars().take_while(|c| *c == '#').count();
+            if !in_fence && (1..=6).contains(&hashes) && line[hashes..].starts_with(' ') {
+                format!("{}{line}", &prefix[..levels.min(6 - hashes.min(6))])
+            } else {
+                line.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// A status in a few words.
 pub fn describe(status: &Status) -> String {
     match status {
@@ -281,5 +304,19 @@ pub fn describe(status: &Status) -> String {
         Status::Done => "done".into(),
         Status::Failed(r) => format!("failed: {r}"),
         Status::Cancelled => "cancelled".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::demote_headings;
+
+    #[test]
+    fn embedded_results_sit_below_the_report_headings() {
+        let text = "# Venue\nintro\n## Costs\n```\n# not a heading\n```\n#hashtag\n###### deep";
+        assert_eq!(
+            demote_headings(text, 2),
+            "### Venue\nintro\n#### Costs\n```\n# not a heading\n```\n#hashtag\n###### deep"
+        );
     }
 }

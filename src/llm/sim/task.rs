@@ -153,6 +153,15 @@ pub(super) fn task_title(task: &str) -> String {
         .map_or(task.len(), |(_, (i, _))| *i);
     let first = &task[..end];
     let mut words: Vec<&str> = first.split_whitespace().take(10).collect();
+    // A clause cut at ten words ends mid-phrase ("... with 500"): end before its last connector.
+    if first.split_whitespace().count() > words.len()
+        && let Some(cut) = words
+            .iter()
+            .rposition(|w| CUTS.contains(&w.to_lowercase().as_str()))
+        && cut >= 3
+    {
+        words.truncate(cut);
+    }
     if words.len() < 2 {
         words = task.split_whitespace().take(8).collect();
     }
@@ -494,6 +503,12 @@ mod tests {
 
     #[test]
     fn titles_and_subjects() {
+        assert_eq!(
+            task_title(
+                "Organize a world-class tech conference called FutureTech 2025 with 500 attendees"
+            ),
+            "Organize a world-class tech conference called FutureTech 2025"
+        );
         assert_eq!(
             task_title("organize FutureTech 2025, a big one"),
             "Organize FutureTech 2025"
