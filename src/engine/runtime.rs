@@ -205,12 +205,6 @@ impl Shared {
         g.run || g.workspaces.contains(workspace)
     }
 
-    pub fn is_agent_paused(&self, workspace: &str, agent: &str) -> bool {
-        lock(&self.gates)
-            .agents
-            .contains(&(workspace.to_string(), agent.to_string()))
-    }
-
     /// Waits while the run (and, if given, the workspace) is paused; false if cancelled meanwhile.
     pub async fn wait_unpaused(&self, workspace: Option<&str>, cancel: &CancellationToken) -> bool {
         let mut wake = self.wake.subscribe();

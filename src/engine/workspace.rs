@@ -18,6 +18,17 @@ use crate::team::Agent;
 /// How many times in a row a pair may trade near-identical messages before the loop is broken.
 const LOOP_REPEATS: usize = 2;
 
+/// Whether a workspace may take a turn now.
+#[derive(Debug, PartialEq)]
+enum Claim {
+    /// This agent's turn has started.
+    Turn(String),
+    /// The run, the workspace, or every agent with a turn is paused.
+    Paused,
+    /// Nobody has a message to answer.
+    Idle,
+}
+
 /// The state of a running leaf workspace.
 struct Leaf<'a> {
     shared: &'a Shared,
@@ -131,23 +142,22 @@ impl Leaf<'_> {
                 );
                 return self.final_result(task, node, cancel).await;
             }
-            let Some(agent) = self.next_agent() else {
-                if self.queue.is_empty() {
+            match self.claim_turn() {
+                Claim::Turn(agent) => self.turn(task, node, &agent, cancel).await?,
+                Claim::Idle => {
                     self.shared.warn(
                         Some(&self.id),
                         "no agent has a message to answer; asking for the final result",
                     );
                     return self.final_result(task, node, cancel).await;
                 }
-                // Every agent with a turn is paused: wait for a resume or a new message.
-                tokio::select! {
+                // Paused, or every agent with a turn is: wait for a resume or a new message.
+                Claim::Paused => tokio::select! {
                     _ = cancel.cancelled() => return Err(LlmError::Cancelled),
                     _ = wake.changed() => {}
                     Some(msg) = inbox.recv() => self.inject(msg),
-                }
-                continue;
-            };
-            self.turn(task, node, &agent, cancel).await?;
+                },
+            }
         }
         Ok(())
     }
@@ -185,13 +195,32 @@ impl Leaf<'_> {
         self.post(USER, to, msg.text);
     }
 
-    /// The first queued agent that is not paused; removed from the queue.
-    fn next_agent(&mut self) -> Option<String> {
-        let i = self
-            .queue
-            .iter()
-            .position(|a| !self.shared.is_agent_paused(&self.id, a))?;
-        self.queue.remove(i)
+    /// Takes the next turn if nothing pauses it: the first queued agent that is not paused. The
+    /// check and the `TurnStarted` event happen under the gates lock, so no turn starts after a
+    /// pause has been announced.
+    fn claim_turn(&mut self) -> Claim {
+        let gates = lock(&self.shared.gates);
+        if gates.run || gates.workspaces.contains(&self.id) {
+            return Claim::Paused;
+        }
+        let free = |a: &String| !gates.agents.contains(&(self.id.clone(), a.clone()));
+        let Some(i) = self.queue.iter().position(free) else {
+            return if self.queue.is_empty() {
+                Claim::Idle
+            } else {
+                Claim::Paused
+            };
+        };
+        let Some(agent) = self.queue.remove(i) else {
+            return Claim::Idle;
+        };
+        self.turns += 1;
+        self.shared.emit(Event::TurnStarted {
+            workspace: self.id.clone(),
+            agent: agent.clone(),
+            turn: self.turns,
+        });
+        Claim::Turn(agent)
     }
 
     fn ctx<'n>(&'n self, task: &'n str, node: &'n Plan) -> TurnContext<'n> {
@@ -217,12 +246,6 @@ impl Leaf<'_> {
         name: &str,
         cancel: &CancellationToken,
     ) -> Result<(), LlmError> {
-        self.turns += 1;
-        self.shared.emit(Event::TurnStarted {
-            workspace: self.id.clone(),
-            agent: name.to_string(),
-            turn: self.turns,
-        });
         let agent = self.agent(name);
         let model = self.shared.model_for(Some(name));
         let req = protocol::turn_request(
@@ -419,14 +442,14 @@ mod tests {
         let (a, b, c) = ("venue_coordinator", "catering_manager", "tech_setup");
         l.post(USER, vec![ALL.into()], "task".into());
         assert_eq!(l.queue, [a, b, c]);
-        assert_eq!(l.next_agent().as_deref(), Some(a));
+        assert_eq!(l.claim_turn(), Claim::Turn(a.to_string()));
         l.post(a, vec![b.into()], "b, please price the venue".into());
         // b was already queued by the task: still one turn, which will see both messages.
         assert_eq!(l.queue, [b, c]);
-        assert_eq!(l.next_agent().as_deref(), Some(b));
+        assert_eq!(l.claim_turn(), Claim::Turn(b.to_string()));
         l.post(b, vec![a.into()], "quote".into());
         assert_eq!(l.queue, [c, a]);
-        assert_eq!(l.next_agent().as_deref(), Some(c));
+        assert_eq!(l.claim_turn(), Claim::Turn(c.to_string()));
         l.post(c, vec![ALL.into()], "AV plan".into());
         assert_eq!(l.queue, [a, b], "ALL queues everyone but the sender, once");
         let seen = protocol::transcript(&l.log, b);
@@ -455,11 +478,22 @@ mod tests {
         lock(&shared.gates)
             .agents
             .insert(("w".into(), "venue_coordinator".into()));
-        assert_eq!(l.next_agent().as_deref(), Some("catering_manager"));
-        assert_eq!(l.next_agent(), None, "only the paused agent is left");
+        assert_eq!(l.claim_turn(), Claim::Turn("catering_manager".to_string()));
+        assert_eq!(
+            l.claim_turn(),
+            Claim::Paused,
+            "only the paused agent is left"
+        );
         assert_eq!(l.queue, ["venue_coordinator"]);
         lock(&shared.gates).agents.clear();
-        assert_eq!(l.next_agent().as_deref(), Some("venue_coordinator"));
+        lock(&shared.gates).workspaces.insert("w".into());
+        assert_eq!(
+            l.claim_turn(),
+            Claim::Paused,
+            "the whole workspace is paused"
+        );
+        lock(&shared.gates).workspaces.clear();
+        assert_eq!(l.claim_turn(), Claim::Turn("venue_coordinator".to_string()));
     }
 
     #[test]
