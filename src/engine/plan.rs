@@ -269,6 +269,7 @@ fn top_up(
 
 /// Lower-case, dash-separated form of a title, for ids and directory names.
 pub fn slug(s: &str) -> String {
+    const MAX: usize = 40;
     let mut out = String::new();
     for c in s.chars() {
         if c.is_ascii_alphanumeric() {
@@ -276,9 +277,11 @@ pub fn slug(s: &str) -> String {
         } else if !out.ends_with('-') && !out.is_empty() {
             out.push('-');
         }
-        if out.len() >= 40 {
-            break;
-        }
+    }
+    if out.len() > MAX {
+        // Cut at a word boundary when there is one.
+        let cut = out[..=MAX].rfind('-').filter(|&i| i > 0).unwrap_or(MAX);
+        out.truncate(cut);
     }
     out.trim_end_matches('-').to_string()
 }
@@ -459,7 +462,7 @@ mod tests {
     fn slug_is_short_and_clean() {
         assert_eq!(
             slug("Organize FutureTech 2025, with 500 attendees!"),
-            "organize-futuretech-2025-with-500-attend"
+            "organize-futuretech-2025-with-500"
         );
         assert_eq!(slug("  --Venue & Logistics-- "), "venue-logistics");
     }
