@@ -417,7 +417,7 @@ async fn at_the_turn_limit_the_last_speaker_writes_the_result() {
             let n = req.messages[0].text().matches("### #").count();
             return Reply::text(serde_json::json!({"to": [other], "content": format!("Point {n}: another detail number {}", n * 37)}).to_string());
         }
-        Reply::text("FINAL RESULT: everything agreed above.")
+        Reply::text("FINAL RESULT: everything agreed above.").with_stop_reason("max_tokens")
     });
     let mut cfg = config("conference");
     cfg.max_turns = 4;
@@ -443,6 +443,10 @@ async fn at_the_turn_limit_the_last_speaker_writes_the_result() {
     assert_eq!(
         result.as_deref(),
         Some("FINAL RESULT: everything agreed above.")
+    );
+    assert!(
+        events.iter().any(|e| matches!(e, Event::Warning { message, .. } if message.contains("cut at the output limit"))),
+        "a truncated reply is flagged"
     );
 }
 

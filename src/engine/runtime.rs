@@ -326,6 +326,15 @@ impl Shared {
             }
             other => other?,
         };
+        if matches!(resp.stop_reason.as_deref(), Some("max_tokens" | "length")) {
+            self.warn(
+                scope.workspace.as_deref(),
+                format!(
+                    "a reply was cut at the output limit of {} tokens",
+                    req.max_tokens
+                ),
+            );
+        }
         let cost = self.config.pricing.cost(&resp.model, &resp.usage);
         let (ws_totals, run_totals) = {
             let mut book = lock(&self.book);
