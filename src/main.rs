@@ -68,7 +68,7 @@ fn run(task: String, opts: RunOpts, json: bool) -> ExitCode {
         .session_dir
         .clone()
         .map(Ok)
-        .unwrap_or_else(|| session::default_root().map(|r| r.join(session::dir_name(&task))))
+        .unwrap_or_else(|| session::default_root().map(|r| session::new_dir(&r, &task)))
     {
         Ok(d) => d,
         Err(e) => return bad_input(e),

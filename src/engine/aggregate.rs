@@ -75,6 +75,7 @@ fn run_node(
         } else {
             run_inner(&shared, &task, &node, parent.as_deref(), &records).await
         };
+        shared.mark_finished(&node.id);
         let totals = shared.workspace_totals(&node.id);
         shared.emit(Event::WorkspaceDone {
             workspace: node.id.clone(),

@@ -54,6 +54,10 @@ pub(crate) async fn run_task(
                         Ok(p) => current = p,
                         Err(e) => return finish_failed(&shared, &task, e),
                     }
+                    // A decision sent while re-planning was about a plan no longer shown.
+                    while decisions.try_recv().is_ok() {
+                        shared.warn(None, "a plan decision arrived while re-planning and was ignored; review the new plan");
+                    }
                 }
                 None => {
                     return finish_failed(
@@ -65,6 +69,8 @@ pub(crate) async fn run_task(
             }
         }
     }
+    // From here on, approve and revise are answered with "no plan is waiting for review".
+    drop(decisions);
     shared.emit(Event::PlanApproved);
     super::aggregate::run_plan(shared.clone(), task, current).await;
 }

@@ -367,8 +367,22 @@ pub fn parse_reply(text: &str, sender: &str, members: &[Agent]) -> Result<Reply,
     if content.trim().is_empty() {
         return Err("the message content is empty".into());
     }
+    let to = resolve_addressees(&to_raw, sender, members)?;
+    if to.is_empty() {
+        return Err("the reply names no addressee".into());
+    }
+    Ok(Reply { to, content })
+}
+
+/// Resolves written addressees to canonical ones: member names (also as `name@team`, any case),
+/// `ALL` and `USER` (any case); drops repeats and blanks. The error names the valid addressees.
+pub fn resolve_addressees(
+    raw: &[String],
+    sender: &str,
+    members: &[Agent],
+) -> Result<Vec<String>, String> {
     let mut to = Vec::new();
-    for raw in to_raw.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
+    for raw in raw.iter().map(|t| t.trim()).filter(|t| !t.is_empty()) {
         let name = raw.split('@').next().unwrap_or(raw).trim();
         let resolved = if name.eq_ignore_ascii_case(USER) {
             USER.to_string()
@@ -396,10 +410,7 @@ pub fn parse_reply(text: &str, sender: &str, members: &[Agent]) -> Result<Reply,
             to.push(resolved);
         }
     }
-    if to.is_empty() {
-        return Err("the reply names no addressee".into());
-    }
-    Ok(Reply { to, content })
+    Ok(to)
 }
 
 /// Finds the first JSON object in a text (bare, in a code fence, or inside prose).
@@ -518,39 +529,51 @@ impl ContentStream {
     }
 }
 
-/// Decodes one JSON escape at the start of `s`; `None` if it is not complete yet.
+/// Decodes one JSON escape at the start of `s` (which starts with `\\`); `None` if it is not
+/// complete yet. Invalid escapes become U+FFFD; nothing here panics on any input.
 fn decode_escape(s: &str) -> Option<(String, usize)> {
-    let b = s.as_bytes();
-    let c = *b.get(1)?;
+    let mut chars = s.chars();
+    chars.next();
+    let c = chars.next()?;
     let simple = match c {
-        b'n' => Some('\n'),
-        b't' => Some('\t'),
-        b'r' => Some('\r'),
-        b'b' => Some('\u{8}'),
-        b'f' => Some('\u{c}'),
-        b'"' => Some('"'),
-        b'\\' => Some('\\'),
-        b'/' => Some('/'),
-        b'u' => None,
-        other => Some(other as char),
+        'n' => Some('\n'),
+        't' => Some('\t'),
+        'r' => Some('\r'),
+        'b' => Some('\u{8}'),
+        'f' => Some('\u{c}'),
+        'u' => None,
+        other => Some(other),
     };
     if let Some(ch) = simple {
-        return Some((ch.to_string(), 2));
+        return Some((ch.to_string(), 1 + c.len_utf8()));
     }
-    let hex = |at: usize| {
-        s.get(at..at + 4)
-            .and_then(|h| u32::from_str_radix(h, 16).ok())
+    let bytes = s.as_bytes();
+    // None: not all four digits have arrived; Some(None): not hex digits.
+    let hex = |at: usize| -> Option<Option<u32>> {
+        let digits = bytes.get(at..at + 4)?;
+        Some(
+            std::str::from_utf8(digits)
+                .ok()
+                .and_then(|h| u32::from_str_radix(h, 16).ok()),
+        )
     };
-    let first = hex(2)?;
+    let Some(first) = hex(2)? else {
+        return Some(('\u{fffd}'.to_string(), 2));
+    };
     if (0xD800..0xDC00).contains(&first) {
-        if s.len() < 12 {
+        // A high surrogate: a low one should follow as another \\u escape.
+        if bytes.len() < 8 {
             return None;
         }
-        if &s[6..8] == "\\u"
-            && let Some(second) = hex(8)
-        {
-            let cp = 0x10000 + ((first - 0xD800) << 10) + (second.wrapping_sub(0xDC00) & 0x3FF);
-            return Some((char::from_u32(cp).unwrap_or('\u{fffd}').to_string(), 12));
+        if &bytes[6..8] == b"\\u" {
+            match hex(8) {
+                None => return None,
+                Some(Some(second)) if (0xDC00..0xE000).contains(&second) => {
+                    let cp = 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00);
+                    return Some((char::from_u32(cp).unwrap_or('\u{fffd}').to_string(), 12));
+                }
+                Some(_) => {}
+            }
         }
         return Some(('\u{fffd}'.to_string(), 6));
     }
@@ -709,5 +732,31 @@ mod tests {
             "Venue booked for May 3",
             "Catering menu has three vegan options"
         ));
+    }
+
+    #[test]
+    fn content_stream_survives_hostile_escapes_at_every_split() {
+        let hostile = [
+            r#"{"to":["ALL"],"content":"a\é b\’ c"}"#,
+            r#"{"to":["ALL"],"content":"x\ud83d日本 y"}"#,
+            r#"{"to":["ALL"],"content":"bad \uZZZZ hex \u12"}"#,
+            r#"{"to":["ALL"],"content":"lone \udc00 low \ud800\u0041 pair"}"#,
+            r#"{"content": 5, "content":"later"}"#,
+            "{\"content\":\"\\",
+        ];
+        for json in hostile {
+            for split in 0..=json.len() {
+                if !json.is_char_boundary(split) {
+                    continue;
+                }
+                let mut s = ContentStream::default();
+                let mut out = s.push(&json[..split]);
+                out.push_str(&s.push(&json[split..]));
+                let mut whole = ContentStream::default();
+                assert_eq!(out, whole.push(json), "{json} split at {split}");
+            }
+        }
+        let mut s = ContentStream::default();
+        assert_eq!(s.push(r#"{"content":"a\é\ud83d日"}"#), "aé\u{fffd}日");
     }
 }

@@ -46,8 +46,8 @@ impl EngineConfig {
             max_depth: 3,
             concurrency: 8,
             auto_approve: false,
-            turn_max_tokens: 1500,
-            result_max_tokens: 4000,
+            turn_max_tokens: 4096,
+            result_max_tokens: 8192,
             retry: RetryPolicy::default(),
             pricing: Pricing::builtin(),
         }
@@ -94,12 +94,64 @@ pub(crate) struct Injected {
     pub text: String,
 }
 
-/// What pauses what.
+/// What pauses what, and the shape of the plan needed to tell.
 #[derive(Debug, Default)]
 pub(crate) struct Gates {
     pub run: bool,
     pub workspaces: HashSet<String>,
     pub agents: HashSet<(String, String)>,
+    /// Parent of every workspace of the approved plan.
+    parents: HashMap<String, Option<String>>,
+    /// Agents of every workspace of the approved plan.
+    members: HashMap<String, Vec<String>>,
+    finished: HashSet<String>,
+}
+
+impl Gates {
+    /// Whether the run, this workspace or one of its ancestors is paused.
+    pub fn blocks(&self, workspace: &str) -> bool {
+        let mut at = Some(workspace);
+        while let Some(ws) = at {
+            if self.workspaces.contains(ws) {
+                return true;
+            }
+            at = self.parents.get(ws).and_then(|p| p.as_deref());
+        }
+        self.run
+    }
+
+    pub fn agent_paused(&self, workspace: &str, agent: &str) -> bool {
+        self.agents
+            .contains(&(workspace.to_string(), agent.to_string()))
+    }
+
+    /// Why a pause or resume cannot apply to this target, if it cannot.
+    fn refuse(&self, target: &Target) -> Option<String> {
+        let (Target::Workspace { workspace } | Target::Agent { workspace, .. }) = target else {
+            return None;
+        };
+        if !self.parents.contains_key(workspace) {
+            return Some(format!(
+                "there is no running plan with a workspace '{workspace}'"
+            ));
+        }
+        if self.finished.contains(workspace) {
+            return Some(format!("workspace '{workspace}' has already finished"));
+        }
+        match target {
+            Target::Agent { agent, .. }
+                if !self
+                    .members
+                    .get(workspace)
+                    .is_some_and(|m| m.contains(agent)) =>
+            {
+                Some(format!(
+                    "'{agent}' is not a member of workspace '{workspace}'"
+                ))
+            }
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -199,10 +251,13 @@ impl Shared {
             .unwrap_or_else(|| self.run_token())
     }
 
-    /// Whether the run or this workspace is paused.
+    /// Whether the run, this workspace or one of its ancestors is paused.
     pub fn is_paused(&self, workspace: &str) -> bool {
-        let g = lock(&self.gates);
-        g.run || g.workspaces.contains(workspace)
+        lock(&self.gates).blocks(workspace)
+    }
+
+    pub fn mark_finished(&self, workspace: &str) {
+        lock(&self.gates).finished.insert(workspace.to_string());
     }
 
     /// Waits while the run (and, if given, the workspace) is paused; false if cancelled meanwhile.
@@ -211,7 +266,7 @@ impl Shared {
         loop {
             let paused = {
                 let g = lock(&self.gates);
-                g.run || workspace.is_some_and(|w| g.workspaces.contains(w))
+                workspace.map_or(g.run, |w| g.blocks(w))
             };
             if !paused {
                 return true;
@@ -283,48 +338,41 @@ impl Shared {
                 error: notice.error.to_string(),
             });
         };
-        let text_only = self.structured_refused.load(Ordering::Relaxed);
-        let plain;
-        let req = if text_only && req.output != Output::Text {
-            plain = req.as_plain_text();
-            &plain
-        } else {
-            req
-        };
-        let resp = match call_with_retry(
-            &self.client,
-            req,
-            &on_delta,
-            &self.config.retry,
-            cancel,
-            &on_retry,
-        )
-        .await
-        {
-            // Some OpenAI-compatible servers refuse `response_format`: ask for JSON in plain text
-            // from now on (our prompts say how), rather than failing the run.
-            Err(LlmError::Http {
-                status: 400 | 422,
-                message,
-                ..
-            }) if req.output != Output::Text && !matches!(self.client, Client::Anthropic(_)) => {
-                self.structured_refused.store(true, Ordering::Relaxed);
-                self.warn(
-                    scope.workspace.as_deref(),
-                    format!("the server refused structured output ({message}); asking for JSON in plain text from now on"),
-                );
-                *lock(&decoder) = ContentStream::default();
-                call_with_retry(
-                    &self.client,
-                    &req.as_plain_text(),
-                    &on_delta,
-                    &self.config.retry,
-                    cancel,
-                    &on_retry,
-                )
-                .await?
+        let mut req = std::borrow::Cow::Borrowed(req);
+        if self.structured_refused.load(Ordering::Relaxed) && req.output != Output::Text {
+            req = std::borrow::Cow::Owned(req.as_plain_text());
+        }
+        let resp = loop {
+            let result = call_with_retry(
+                &self.client,
+                &req,
+                &on_delta,
+                &self.config.retry,
+                cancel,
+                &on_retry,
+            )
+            .await;
+            match result {
+                // Some OpenAI-compatible servers refuse `response_format`: ask for JSON in plain
+                // text from now on (our prompts say how), rather than failing the run.
+                Err(LlmError::Http {
+                    status: 400 | 422,
+                    message,
+                    ..
+                }) if req.output != Output::Text
+                    && !matches!(self.client, Client::Anthropic(_))
+                    && refuses_structured_output(&message) =>
+                {
+                    self.structured_refused.store(true, Ordering::Relaxed);
+                    self.warn(
+                        scope.workspace.as_deref(),
+                        format!("the server refused structured output ({message}); asking for JSON in plain text from now on"),
+                    );
+                    *lock(&decoder) = ContentStream::default();
+                    req = std::borrow::Cow::Owned(req.as_plain_text());
+                }
+                other => break other?,
             }
-            other => other?,
         };
         if matches!(resp.stop_reason.as_deref(), Some("max_tokens" | "length")) {
             self.warn(
@@ -391,7 +439,30 @@ impl Shared {
         let mut map = lock(&self.workspace_cancel);
         map.clear();
         walk(plan, &run, &mut map);
+        let mut gates = lock(&self.gates);
+        gates.parents.insert(plan.id.clone(), None);
+        for node in plan.nodes() {
+            gates.members.insert(node.id.clone(), node.agents.clone());
+            for c in &node.children {
+                gates.parents.insert(c.id.clone(), Some(node.id.clone()));
+            }
+        }
     }
+}
+
+/// Whether an error message says the server does not do structured output (as opposed to, say,
+/// a prompt that is too long).
+fn refuses_structured_output(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    [
+        "response_format",
+        "json_schema",
+        "json schema",
+        "structured output",
+        "grammar",
+    ]
+    .iter()
+    .any(|k| m.contains(k))
 }
 
 /// Milliseconds since the Unix epoch.
@@ -438,11 +509,7 @@ async fn command_loop(shared: Arc<Shared>, mut commands: mpsc::UnboundedReceiver
                 *lock(&shared.started) = Instant::now();
                 let (tx, rx) = mpsc::unbounded_channel();
                 decisions = Some(tx);
-                run = Some(tokio::spawn(super::planner::run_task(
-                    shared.clone(),
-                    task,
-                    rx,
-                )));
+                run = Some(tokio::spawn(supervise(shared.clone(), task, rx)));
             }
             Command::ApprovePlan => send_decision(&shared, &decisions, PlanDecision::Approve),
             Command::RevisePlan { feedback } => {
@@ -481,6 +548,44 @@ async fn command_loop(shared: Arc<Shared>, mut commands: mpsc::UnboundedReceiver
     }
 }
 
+/// Runs a task and makes sure it ends with `RunDone`, even if a bug panics inside the run: front
+/// ends wait for that event.
+async fn supervise(
+    shared: Arc<Shared>,
+    task: String,
+    decisions: mpsc::UnboundedReceiver<PlanDecision>,
+) {
+    let run = tokio::spawn(super::planner::run_task(
+        shared.clone(),
+        task.clone(),
+        decisions,
+    ));
+    if let Err(e) = run.await
+        && e.is_panic()
+    {
+        let reason = match e.into_panic().downcast::<String>() {
+            Ok(msg) => format!("internal error: {msg}"),
+            Err(p) => format!(
+                "internal error: {}",
+                p.downcast_ref::<&str>().copied().unwrap_or("panic")
+            ),
+        };
+        tracing::error!("{reason}");
+        let status = Status::Failed(reason);
+        shared.emit(Event::StatusChanged {
+            target: Target::Run,
+            status: status.clone(),
+        });
+        let report = super::aggregate::report(&shared, &task, None, &[]);
+        shared.emit(Event::RunDone {
+            status,
+            report,
+            totals: shared.run_totals(),
+            elapsed_ms: shared.elapsed_ms(),
+        });
+    }
+}
+
 fn send_decision(
     shared: &Shared,
     decisions: &Option<mpsc::UnboundedSender<PlanDecision>>,
@@ -492,8 +597,14 @@ fn send_decision(
 }
 
 fn set_paused(shared: &Shared, target: Target, paused: bool) {
-    {
+    let status = {
         let mut g = lock(&shared.gates);
+        if let Some(why) = g.refuse(&target) {
+            drop(g);
+            let verb = if paused { "pause" } else { "resume" };
+            shared.warn(None, format!("cannot {verb}: {why}"));
+            return;
+        }
         match &target {
             Target::Run => g.run = paused,
             Target::Workspace { workspace } => {
@@ -512,15 +623,21 @@ fn set_paused(shared: &Shared, target: Target, paused: bool) {
                 }
             }
         }
-    }
-    shared.emit(Event::StatusChanged {
-        target,
-        status: if paused {
+        // What now holds, not what was asked: a workspace resumed inside a paused run stays paused.
+        let still = match &target {
+            Target::Run => g.run,
+            Target::Workspace { workspace } => g.blocks(workspace),
+            Target::Agent { workspace, agent } => {
+                g.blocks(workspace) || g.agent_paused(workspace, agent)
+            }
+        };
+        if still {
             Status::Paused
         } else {
             Status::Running
-        },
-    });
+        }
+    };
+    shared.emit(Event::StatusChanged { target, status });
     shared.wake_all();
 }
 
@@ -543,4 +660,54 @@ fn cancel(shared: &Shared, target: Target) {
         }
     }
     shared.wake_all();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_refusal_of_structured_output_switches_to_plain_text() {
+        assert!(refuses_structured_output(
+            "response_format is not supported"
+        ));
+        assert!(refuses_structured_output(
+            "Invalid JSON_SCHEMA: $ref unsupported"
+        ));
+        assert!(!refuses_structured_output(
+            "prompt is too long: 210000 tokens > 200000 maximum"
+        ));
+    }
+
+    #[test]
+    fn pausing_a_parent_pauses_its_subtree_and_finished_workspaces_refuse() {
+        let mut g = Gates::default();
+        g.parents.insert("root".into(), None);
+        g.parents.insert("onsite".into(), Some("root".into()));
+        g.parents.insert("venue".into(), Some("onsite".into()));
+        g.members.insert("venue".into(), vec!["a".into()]);
+        g.workspaces.insert("onsite".into());
+        assert!(g.blocks("venue") && g.blocks("onsite") && !g.blocks("root"));
+        g.finished.insert("venue".into());
+        let ws = |w: &str| Target::Workspace {
+            workspace: w.into(),
+        };
+        assert_eq!(
+            g.refuse(&ws("venue")).unwrap(),
+            "workspace 'venue' has already finished"
+        );
+        assert_eq!(
+            g.refuse(&ws("nope")).unwrap(),
+            "there is no running plan with a workspace 'nope'"
+        );
+        let agent = Target::Agent {
+            workspace: "onsite".into(),
+            agent: "a".into(),
+        };
+        assert_eq!(
+            g.refuse(&agent).unwrap(),
+            "'a' is not a member of workspace 'onsite'"
+        );
+        assert_eq!(g.refuse(&Target::Run), None);
+    }
 }

@@ -1,7 +1,7 @@
 //! One leaf workspace: agents take turns by addressed messages (SPEC §3) until one reports to USER
 //! or the turn limit is reached.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
@@ -40,8 +40,8 @@ struct Leaf<'a> {
     turns: u32,
     result: Option<String>,
     last_speaker: Option<String>,
-    /// Consecutive near-identical exchanges seen.
-    repeats: usize,
+    /// Consecutive near-identical exchanges seen, per pair of agents.
+    repeats: HashMap<(String, String), usize>,
 }
 
 /// Runs a leaf workspace to its end. Never panics on model output; a failed call fails only this
@@ -84,7 +84,7 @@ pub(crate) async fn run_leaf(
         turns: 0,
         result: None,
         last_speaker: None,
-        repeats: 0,
+        repeats: HashMap::new(),
     };
     let ctx_node = node.clone();
     let brief = if node.description.trim().is_empty() {
@@ -100,6 +100,16 @@ pub(crate) async fn run_leaf(
         Err(e) => Status::Failed(e.to_string()),
     };
     lock(&shared.inboxes).remove(&node.id);
+    // Messages typed while the last reply was being written: say so, never drop them silently.
+    while let Ok(late) = inbox.try_recv() {
+        shared.warn(
+            Some(&node.id),
+            format!(
+                "the workspace had finished; your message was not delivered: {}",
+                late.text
+            ),
+        );
+    }
     shared.emit(Event::StatusChanged {
         target,
         status: status.clone(),
@@ -186,13 +196,23 @@ impl Leaf<'_> {
         self.log.push(message);
     }
 
+    /// Posts a message the person typed; with no addressee it goes to ALL. A message to nobody
+    /// in this workspace is not posted, and the warning says who can be addressed.
     fn inject(&mut self, msg: Injected) {
-        let to = if msg.to.is_empty() {
-            vec![ALL.to_string()]
-        } else {
-            msg.to
+        let to = match protocol::resolve_addressees(&msg.to, USER, &self.members) {
+            Ok(to) if to.iter().any(|t| t == USER) => {
+                Err("address agents or ALL, not USER".to_string())
+            }
+            Ok(to) if to.is_empty() => Ok(vec![ALL.to_string()]),
+            other => other,
         };
-        self.post(USER, to, msg.text);
+        match to {
+            Ok(to) => self.post(USER, to, msg.text),
+            Err(problem) => self.shared.warn(
+                Some(&self.id),
+                format!("your message was not delivered: {problem}"),
+            ),
+        }
     }
 
     /// Takes the next turn if nothing pauses it: the first queued agent that is not paused. The
@@ -200,10 +220,10 @@ impl Leaf<'_> {
     /// pause has been announced.
     fn claim_turn(&mut self) -> Claim {
         let gates = lock(&self.shared.gates);
-        if gates.run || gates.workspaces.contains(&self.id) {
+        if gates.blocks(&self.id) {
             return Claim::Paused;
         }
-        let free = |a: &String| !gates.agents.contains(&(self.id.clone(), a.clone()));
+        let free = |a: &String| !gates.agent_paused(&self.id, a);
         let Some(i) = self.queue.iter().position(free) else {
             return if self.queue.is_empty() {
                 Claim::Idle
@@ -265,7 +285,13 @@ impl Leaf<'_> {
             .await?;
         let reply = match protocol::parse_reply(&first.text, name, &self.members) {
             Ok(r) => Ok(r),
-            Err(problem) => {
+            Err(mut problem) => {
+                if matches!(first.stop_reason.as_deref(), Some("max_tokens" | "length")) {
+                    problem.push_str(&format!(
+                        "; the reply was cut at the output limit of {} tokens: write a shorter message",
+                        req.max_tokens
+                    ));
+                }
                 self.shared.warn(
                     Some(&self.id),
                     format!("{name}'s reply broke the protocol ({problem}); asking again"),
@@ -316,34 +342,30 @@ impl Leaf<'_> {
     /// addressee also repeats itself: the same pair trading near-identical messages.
     fn is_loop(&mut self, from: &str, to: &[String], content: &str) -> bool {
         let [peer] = to else { return false };
-        let last_between = |a: &str, b: &str| {
+        // Messages from `a` to `b` alone, newest first.
+        let between = |a: &str, b: &str| {
             self.log
                 .iter()
                 .rev()
-                .find(|m| m.from == a && m.to.len() == 1 && m.to[0] == b)
-                .map(|m| m.content.clone())
+                .filter(|m| m.from == a && m.to.len() == 1 && m.to[0] == b)
+                .map(|m| m.content.as_str())
+                .collect::<Vec<_>>()
         };
-        let (Some(mine), Some(theirs_now), Some(theirs_before)) = (
-            last_between(from, peer),
-            last_between(peer, from),
-            self.log
-                .iter()
-                .rev()
-                .filter(|m| m.from == *peer && m.to.len() == 1 && m.to[0] == from)
-                .nth(1)
-                .map(|m| m.content.clone()),
-        ) else {
-            self.repeats = 0;
-            return false;
+        let (mine, theirs) = (between(from, peer), between(peer, from));
+        let repeating = match (mine.first(), theirs.first(), theirs.get(1)) {
+            (Some(mine), Some(now), Some(before)) => {
+                protocol::near_identical(mine, content) && protocol::near_identical(now, before)
+            }
+            _ => false,
         };
-        if protocol::near_identical(&mine, content)
-            && protocol::near_identical(&theirs_now, &theirs_before)
-        {
-            self.repeats += 1;
+        let key = if from < peer.as_str() {
+            (from.to_string(), peer.clone())
         } else {
-            self.repeats = 0;
-        }
-        self.repeats >= LOOP_REPEATS
+            (peer.clone(), from.to_string())
+        };
+        let count = self.repeats.entry(key).or_default();
+        *count = if repeating { *count + 1 } else { 0 };
+        *count >= LOOP_REPEATS
     }
 
     /// Asks the last speaker (or the lead) for the workspace's final result and posts it to USER.
@@ -428,7 +450,7 @@ mod tests {
             turns: 0,
             result: None,
             last_speaker: None,
-            repeats: 0,
+            repeats: HashMap::new(),
         }
     }
 

@@ -23,6 +23,8 @@ pub enum SessionError {
         path: String,
         source: std::io::Error,
     },
+    #[error("{path} already holds a session; choose another --session-dir")]
+    Exists { path: String },
     #[error("no data directory: set XDG_DATA_HOME or HOME, or pass --session-dir")]
     NoDataDir,
 }
@@ -32,6 +34,19 @@ pub fn default_root() -> Result<PathBuf, SessionError> {
     dirs::data_dir()
         .map(|d| d.join("huddle").join("sessions"))
         .ok_or(SessionError::NoDataDir)
+}
+
+/// A new session directory under `root`: `<timestamp>-<slug>`, with `-2`, `-3`, ... when a
+/// session started in the same second.
+pub fn new_dir(root: &Path, task: &str) -> PathBuf {
+    let base = dir_name(task);
+    let mut dir = root.join(&base);
+    let mut n = 2;
+    while dir.exists() {
+        dir = root.join(format!("{base}-{n}"));
+        n += 1;
+    }
+    dir
 }
 
 /// `<timestamp>-<slug>` for a new session.
@@ -67,21 +82,31 @@ pub struct SessionWriter {
 }
 
 impl SessionWriter {
-    /// Creates the directory (and parents) and opens `events.jsonl` for appending. Fails before
-    /// anything runs if the place is not writable.
+    /// Creates the directory (and parents) and a new `events.jsonl`. Fails before anything runs if
+    /// the place is not writable, or if it already holds a session: two runs never share one
+    /// events file.
     pub fn create(dir: &Path) -> Result<Self, SessionError> {
-        fs::create_dir_all(dir).map_err(|source| SessionError::Create {
+        let create_err = |source| SessionError::Create {
             path: dir.display().to_string(),
             source,
-        })?;
+        };
+        fs::create_dir_all(dir).map_err(create_err)?;
         let path = dir.join("events.jsonl");
         let file = OpenOptions::new()
-            .create(true)
-            .append(true)
+            .write(true)
+            .create_new(true)
             .open(&path)
-            .map_err(|source| SessionError::Write {
-                path: path.display().to_string(),
-                source,
+            .map_err(|source| {
+                if source.kind() == std::io::ErrorKind::AlreadyExists {
+                    SessionError::Exists {
+                        path: dir.display().to_string(),
+                    }
+                } else {
+                    SessionError::Write {
+                        path: path.display().to_string(),
+                        source,
+                    }
+                }
             })?;
         Ok(Self {
             dir: dir.to_path_buf(),
@@ -172,6 +197,24 @@ mod tests {
             "# R\n"
         );
         assert!(!dir.path().join("s/report.tmp").exists());
+    }
+
+    #[test]
+    fn a_directory_that_holds_a_session_is_never_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = new_dir(dir.path(), "Same task");
+        SessionWriter::create(&first).unwrap();
+        let err = SessionWriter::create(&first).unwrap_err().to_string();
+        assert!(
+            err.ends_with("already holds a session; choose another --session-dir"),
+            "{err}"
+        );
+        let second = new_dir(dir.path(), "Same task");
+        assert_ne!(
+            first, second,
+            "a session in the same second gets its own directory"
+        );
+        assert!(!second.exists());
     }
 
     #[test]
