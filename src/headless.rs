@@ -92,7 +92,7 @@ impl Printer {
                     writeln!(
                         out,
                         "  {YELLOW}repaired by huddle:{YELLOW:#} {}",
-                        notes.join("; ")
+                        sanitize(&notes.join("; "))
                     )?;
                 }
                 Ok(())
@@ -142,9 +142,10 @@ impl Printer {
             } => {
                 writeln!(
                     out,
-                    "  {YELLOW}{}retry {attempt} in {:.1}s:{YELLOW:#} {error}",
+                    "  {YELLOW}{}retry {attempt} in {:.1}s:{YELLOW:#} {}",
                     scope(workspace),
-                    *delay_ms as f64 / 1000.0
+                    *delay_ms as f64 / 1000.0,
+                    sanitize(error)
                 )
             }
             Event::Warning { workspace, message } => writeln!(
@@ -174,7 +175,7 @@ impl Printer {
                 writeln!(
                     out,
                     "{style}[{workspace}] {mark} {}{style:#} · {work} · {}",
-                    describe(status),
+                    sanitize(&describe(status)),
                     usage(totals)
                 )
             }
@@ -188,7 +189,7 @@ impl Printer {
                 writeln!(
                     out,
                     "{style}▸ run {}{style:#} · {}/{} workspaces done · {} · {:.1} s",
-                    describe(status),
+                    sanitize(&describe(status)),
                     self.done,
                     self.workspaces,
                     usage(totals),
@@ -291,37 +292,40 @@ pub async fn run(
     let (engine, mut events) = Engine::spawn(config, client);
     engine.send(Command::StartTask { task });
     let mut printer = Printer::new(json);
+    // Events go to stdout as JSON lines, or to stderr as progress; notes always to stderr, so
+    // that a JSON stream stays pure JSON.
+    let mut notes = anstream::stderr();
     let mut progress: Box<dyn Write> = if json {
         Box::new(std::io::stdout())
     } else {
         Box::new(anstream::stderr())
     };
-    if !json {
-        let _ = writeln!(progress, "session: {}", session.dir().display());
-    }
+    let _ = writeln!(notes, "session: {}", session.dir().display());
+    // One interrupt listener for the whole run, so that no Ctrl-C is missed between polls.
+    let mut interrupt = std::pin::pin!(tokio::signal::ctrl_c());
     let mut interrupts = 0;
     let mut disk_error_shown = false;
-    let mut outcome = None;
-    loop {
+    let outcome = loop {
         let event = tokio::select! {
             e = events.recv() => e,
-            _ = tokio::signal::ctrl_c() => {
+            _ = &mut interrupt => {
                 interrupts += 1;
                 if interrupts > 1 {
-                    let _ = writeln!(progress, "interrupted again: stopping now; the session so far is in {}", session.dir().display());
+                    let _ = writeln!(notes, "interrupted again: stopping now; the session so far is in {}", session.dir().display());
                     return 130;
                 }
-                let _ = writeln!(progress, "interrupt: cancelling the run (press Ctrl-C again to stop at once)");
+                let _ = writeln!(notes, "interrupt: cancelling the run (press Ctrl-C again to stop at once)");
                 engine.send(Command::Cancel { target: Target::Run });
+                interrupt.set(tokio::signal::ctrl_c());
                 continue;
             }
         };
-        let Some(event) = event else { break };
+        let Some(event) = event else { break None };
         if let Err(e) = session.record(&event)
             && !disk_error_shown
         {
             let _ = writeln!(
-                progress,
+                notes,
                 "warning: {e}; the run goes on but the session file is incomplete"
             );
             disk_error_shown = true;
@@ -330,21 +334,19 @@ pub async fn run(
             tracing::warn!("cannot print progress: {e}");
         }
         if let Event::RunDone { status, report, .. } = event {
-            outcome = Some((status, report));
-            break;
+            break Some((status, report));
         }
-    }
+    };
     engine.send(Command::Shutdown);
     let Some((status, report)) = outcome else {
-        let _ = writeln!(progress, "the engine stopped without finishing the run");
+        let _ = writeln!(notes, "the engine stopped without finishing the run");
         return 1;
     };
     if !json {
         let _ = progress.flush();
-        let mut stdout = std::io::stdout().lock();
-        let _ = writeln!(stdout, "\n{}", sanitize(&report));
+        let _ = writeln!(std::io::stdout().lock(), "\n{}", sanitize(&report));
         let _ = writeln!(
-            progress,
+            notes,
             "report: {}",
             session.dir().join("report.md").display()
         );

@@ -6,6 +6,7 @@ use huddle::cli::{Cli, Cmd, RunOpts};
 use huddle::{config, headless, session, team};
 
 fn main() -> ExitCode {
+    session::init_local_time();
     // `.env` fills the environment without overriding it (flags > environment > .env > config.toml).
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();

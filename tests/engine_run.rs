@@ -433,7 +433,10 @@ async fn at_the_turn_limit_the_last_speaker_writes_the_result() {
         .iter()
         .filter(|e| matches!(e, Event::TurnStarted { .. }))
         .count();
-    assert_eq!(turns, 5, "4 turns and the final result");
+    assert_eq!(
+        turns, 4,
+        "3 turns and the final result: never past the limit"
+    );
     let result = events.iter().find_map(|e| match e {
         Event::WorkspaceDone {
             workspace, result, ..

@@ -100,20 +100,7 @@ async fn run_inner(
     parent: Option<&str>,
     records: &Records,
 ) -> Outcome {
-    shared.emit(Event::WorkspaceStarted {
-        workspace: node.id.clone(),
-        title: node.title.clone(),
-        parent: parent.map(str::to_string),
-        members: node.agents.clone(),
-        leaf: false,
-    });
-    let target = Target::Workspace {
-        workspace: node.id.clone(),
-    };
-    shared.emit(Event::StatusChanged {
-        target: target.clone(),
-        status: Status::Running,
-    });
+    let target = shared.start_workspace(node, parent);
     let children = join_all(node.children.iter().map(|c| {
         run_node(
             shared.clone(),

@@ -73,6 +73,11 @@ fn check_node(
 ) {
     if node.id.trim().is_empty() {
         problems.push(format!("node '{}' has an empty id", node.title));
+    } else if !is_id(&node.id) {
+        problems.push(format!(
+            "id '{}' must be a short slug: letters, digits, '-' or '_', at most 40",
+            node.id.escape_default()
+        ));
     } else if !ids.insert(node.id.clone()) {
         problems.push(format!("id '{}' is used by more than one node", node.id));
     }
@@ -142,8 +147,19 @@ fn repair_node(
     ids: &mut HashSet<String>,
     notes: &mut Vec<String>,
 ) {
-    if node.id.trim().is_empty() {
-        node.id = slug(&node.title);
+    if !is_id(&node.id) {
+        let fixed = if node.id.trim().is_empty() {
+            slug(&node.title)
+        } else {
+            slug(&node.id)
+        };
+        if !node.id.trim().is_empty() {
+            notes.push(format!(
+                "made id '{}' a slug: '{fixed}'",
+                node.id.escape_default()
+            ));
+        }
+        node.id = fixed;
     }
     if node.id.is_empty() {
         node.id = "node".into();
@@ -265,6 +281,14 @@ fn top_up(
         ));
         node.agents.push(a.to_string());
     }
+}
+
+/// Whether an id is a short slug, safe to show anywhere and to use in a file name.
+fn is_id(id: &str) -> bool {
+    (1..=40).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// Lower-case, dash-separated form of a title, for ids and directory names.

@@ -185,6 +185,14 @@ async fn make_plan(
             notes.join("; ")
         ),
     );
+    let left = plan::validate(&fixed, &cfg.team, cfg.max_depth);
+    if !left.is_empty() {
+        // Only a roster too small for the plan's shape gets here; the run goes on with it.
+        shared.warn(
+            None,
+            format!("the repaired plan still has problems: {}", left.join("; ")),
+        );
+    }
     shared.emit(Event::PlanReady {
         plan: fixed.clone(),
         repaired: true,

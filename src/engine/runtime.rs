@@ -422,6 +422,25 @@ impl Shared {
         lock(&self.book).run
     }
 
+    /// Announces a workspace as started and running; returns its status target.
+    pub fn start_workspace(&self, node: &Plan, parent: Option<&str>) -> Target {
+        self.emit(Event::WorkspaceStarted {
+            workspace: node.id.clone(),
+            title: node.title.clone(),
+            parent: parent.map(str::to_string),
+            members: node.agents.clone(),
+            leaf: node.is_leaf(),
+        });
+        let target = Target::Workspace {
+            workspace: node.id.clone(),
+        };
+        self.emit(Event::StatusChanged {
+            target: target.clone(),
+            status: Status::Running,
+        });
+        target
+    }
+
     /// Makes a cancellation token for every node, each a child of its parent's.
     pub fn register_plan(&self, plan: &Plan) {
         fn walk(

@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::aggregate::Outcome;
-use super::event::{ALL, Event, Message, Status, Target, USER};
+use super::event::{ALL, Event, Message, Status, USER};
 use super::plan::Plan;
 use super::protocol::{self, TurnContext};
 use super::runtime::{CallScope, Injected, Shared, Stream, lock, now_ms};
@@ -57,23 +57,24 @@ pub(crate) async fn run_leaf(
         .iter()
         .filter_map(|n| shared.config.team.agent(n).cloned())
         .collect();
+    if members.is_empty() {
+        // Plans are checked and repaired before they run; this only guards the indexing below.
+        let status = Status::Failed("the workspace has no agents from the roster".into());
+        let target = shared.start_workspace(node, parent);
+        shared.emit(Event::StatusChanged {
+            target,
+            status: status.clone(),
+        });
+        return Outcome {
+            status,
+            result: None,
+            turns: 0,
+        };
+    }
     let cancel = shared.workspace_token(&node.id);
     let (tx, mut inbox) = mpsc::unbounded_channel();
     lock(&shared.inboxes).insert(node.id.clone(), tx);
-    shared.emit(Event::WorkspaceStarted {
-        workspace: node.id.clone(),
-        title: node.title.clone(),
-        parent: parent.map(str::to_string),
-        members: members.iter().map(|a| a.name.clone()).collect(),
-        leaf: true,
-    });
-    let target = Target::Workspace {
-        workspace: node.id.clone(),
-    };
-    shared.emit(Event::StatusChanged {
-        target: target.clone(),
-        status: Status::Running,
-    });
+    let target = shared.start_workspace(node, parent);
 
     let mut leaf = Leaf {
         shared,
@@ -145,7 +146,8 @@ impl Leaf<'_> {
                 }
                 continue;
             }
-            if self.turns >= max_turns {
+            // The final result takes the last turn: a workspace never exceeds `max_turns`.
+            if self.turns + 1 >= max_turns {
                 self.shared.warn(
                     Some(&self.id),
                     format!("turn limit ({max_turns}) reached; asking for the final result"),

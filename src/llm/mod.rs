@@ -209,11 +209,6 @@ impl LlmError {
             _ => None,
         }
     }
-    /// Whether the server said we are sending too much (used to back off global concurrency).
-    pub fn is_rate_limit(&self) -> bool {
-        matches!(self, LlmError::Http { status: 429, .. })
-            || matches!(self, LlmError::Api { kind, .. } if kind == "rate_limit_error")
-    }
 }
 
 /// Receives streamed output text as it arrives (for [`Output::Json`], raw JSON fragments).

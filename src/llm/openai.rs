@@ -344,7 +344,7 @@ impl StreamState {
 }
 
 /// OpenAI-style error kinds in the shared (Anthropic) vocabulary, so that
-/// [`LlmError::is_retryable`] and [`LlmError::is_rate_limit`] read them right.
+/// [`LlmError::is_retryable`] reads them right.
 fn normalized_kind(kind: &str) -> &str {
     match kind {
         "server_error" | "internal_error" | "internal_server_error" => "api_error",

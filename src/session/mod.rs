@@ -49,9 +49,23 @@ pub fn new_dir(root: &Path, task: &str) -> PathBuf {
     dir
 }
 
+/// The local time zone, read while the process is single-threaded: later, the `time` crate
+/// refuses to read it (it cannot do so soundly once threads run) and names would fall back to UTC.
+static LOCAL_OFFSET: std::sync::OnceLock<time::UtcOffset> = std::sync::OnceLock::new();
+
+/// Reads the local time zone for session names; call first thing in `main`.
+pub fn init_local_time() {
+    local_offset();
+}
+
+fn local_offset() -> time::UtcOffset {
+    *LOCAL_OFFSET
+        .get_or_init(|| time::UtcOffset::current_local_offset().unwrap_or(time::UtcOffset::UTC))
+}
+
 /// `<timestamp>-<slug>` for a new session.
 pub fn dir_name(task: &str) -> String {
-    let now = time::OffsetDateTime::now_local().unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    let now = time::OffsetDateTime::now_utc().to_offset(local_offset());
     let stamp = now
         .format(time::macros::format_description!(
             "[year][month][day]-[hour][minute][second]"
