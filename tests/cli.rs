@@ -175,3 +175,53 @@ fn teams_lists_the_presets() {
     }
     assert!(stdout.contains("venue_coordinator@venue_team"));
 }
+
+#[test]
+fn ctrl_c_cancels_the_run_and_the_session_records_it() {
+    let home = tempfile::tempdir().unwrap();
+    let session = home.path().join("session");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_huddle"))
+        .args([
+            "run",
+            TASK,
+            "--headless",
+            "--session-dir",
+            session.to_str().unwrap(),
+        ])
+        .current_dir(home.path())
+        .env_clear()
+        .env("HOME", home.path())
+        .env("XDG_STATE_HOME", home.path().join("state"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Realistic pacing: wait until agents are talking, then interrupt.
+    let events = session.join("events.jsonl");
+    let started = (0..200).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        std::fs::read_to_string(&events).is_ok_and(|t| t.contains("\"TurnStarted\""))
+    });
+    assert!(started, "the run never got going");
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a cancelled run exits 1:\n{stderr}"
+    );
+    assert!(stderr.contains("interrupt: cancelling the run"), "{stderr}");
+    let lines = std::fs::read_to_string(&events).unwrap();
+    let last: serde_json::Value = serde_json::from_str(lines.lines().last().unwrap()).unwrap();
+    assert_eq!(last["type"], "RunDone");
+    assert_eq!(last["status"]["state"], "cancelled");
+    assert!(
+        session.join("report.md").exists(),
+        "a cancelled run still leaves its report"
+    );
+}

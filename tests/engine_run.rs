@@ -143,6 +143,14 @@ async fn conference_through_the_anthropic_client_has_exact_token_totals() {
     let server = MockServer::start_sim(7);
     let events = run(config("conference"), anthropic(&server), TASK).await;
     check_conference_run(&events, &server);
+    let all = events
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap())
+        .collect::<String>();
+    assert!(
+        !all.contains("sk-test-key"),
+        "the API key never reaches the events or the report"
+    );
     let req = &server.requests()[1];
     assert_eq!(req.header("x-api-key"), Some("sk-test-key"));
     assert_eq!(req.header("anthropic-version"), Some("2023-06-01"));
