@@ -180,7 +180,7 @@ fn teams_lists_the_presets() {
 fn ctrl_c_cancels_the_run_and_the_session_records_it() {
     let home = tempfile::tempdir().unwrap();
     let session = home.path().join("session");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_huddle"))
+    let child = Command::new(env!("CARGO_BIN_EXE_huddle"))
         .args([
             "run",
             TASK,

@@ -434,7 +434,7 @@ async fn at_the_turn_limit_the_last_speaker_writes_the_result() {
         .requests()
         .into_iter()
         .filter_map(|r| r.request)
-        .filter(|r| r.messages[0].text().contains(header::TURN_LIMIT))
+        .filter(|r| r.messages[0].text().contains(header::FINAL_RESULT))
         .collect();
     assert_eq!(finals.len(), 1);
     let turns = events

@@ -26,7 +26,7 @@ pub mod header {
     pub const CONVERSATION: &str = "## Conversation so far";
     pub const YOUR_TURN: &str = "## Your turn";
     pub const PROTOCOL_ERROR: &str = "## Your reply broke the protocol";
-    pub const TURN_LIMIT: &str = "## Turn limit reached";
+    pub const FINAL_RESULT: &str = "## Final result now";
     pub const CHILD_RESULTS: &str = "## Results of the sub-workspaces";
 }
 
@@ -175,8 +175,31 @@ pub fn transcript(log: &[Message], agent: &str) -> String {
     s
 }
 
-/// The request for one agent turn. The system prompt and the conversation so far are marked as
-/// the stable, cacheable prefix.
+/// An agent's call: its system prompt and the conversation so far (the stable, cacheable
+/// prefix), then what is asked of it now.
+fn agent_request(
+    model: &str,
+    agent: &Agent,
+    ctx: &TurnContext<'_>,
+    log: &[Message],
+    ask: String,
+    output: Output,
+    max_tokens: u32,
+) -> LlmRequest {
+    LlmRequest {
+        model: model.to_string(),
+        system: vec![Part::cached(agent_system(agent, ctx))],
+        messages: vec![ChatMessage::user(vec![
+            Part::cached(transcript(log, &agent.name)),
+            Part::new(ask),
+        ])],
+        max_tokens,
+        output,
+        temperature: None,
+    }
+}
+
+/// The request for one agent turn: a send_message.
 pub fn turn_request(
     model: &str,
     agent: &Agent,
@@ -184,33 +207,24 @@ pub fn turn_request(
     log: &[Message],
     max_tokens: u32,
 ) -> LlmRequest {
-    let turn = format!(
+    let ask = format!(
         "{}\nYou are {}. Send your next message now.",
         header::YOUR_TURN,
         agent.name
     );
-    LlmRequest {
-        model: model.to_string(),
-        system: vec![Part::cached(agent_system(agent, ctx))],
-        messages: vec![ChatMessage::user(vec![
-            Part::cached(transcript(log, &agent.name)),
-            Part::new(turn),
-        ])],
-        max_tokens,
-        output: Output::Json {
-            name: MESSAGE_TOOL.into(),
-            description: "Send one message to teammates, to ALL, or to USER.".into(),
-            schema: serde_json::json!({
-                "type": "object",
-                "properties": {
-                    "to": {"type": "array", "items": {"type": "string"}, "description": "teammate names, \"ALL\" or \"USER\""},
-                    "content": {"type": "string"}
-                },
-                "required": ["to", "content"]
-            }),
-        },
-        temperature: None,
-    }
+    let output = Output::Json {
+        name: MESSAGE_TOOL.into(),
+        description: "Send one message to teammates, to ALL, or to USER.".into(),
+        schema: serde_json::json!({
+            "type": "object",
+            "properties": {
+                "to": {"type": "array", "items": {"type": "string"}, "description": "teammate names, \"ALL\" or \"USER\""},
+                "content": {"type": "string"}
+            },
+            "required": ["to", "content"]
+        }),
+    };
+    agent_request(model, agent, ctx, log, ask, output, max_tokens)
 }
 
 /// The same turn asked again after a reply that broke the protocol.
@@ -228,7 +242,8 @@ pub fn reask_request(mut req: LlmRequest, bad_reply: &str, error: &str) -> LlmRe
     req
 }
 
-/// At the turn limit: the last speaker writes the workspace's final result, as free text.
+/// When the workspace must end (turn limit, a loop, or nobody left to answer): the agent writes
+/// the workspace's final result, as free text.
 pub fn final_request(
     model: &str,
     agent: &Agent,
@@ -237,21 +252,11 @@ pub fn final_request(
     max_tokens: u32,
 ) -> LlmRequest {
     let ask = format!(
-        "{}\nThe workspace has used all its turns. Write its final result for USER now: the complete deliverable, \
+        "{}\nThe workspace must finish now. Write its final result for USER: the complete deliverable, \
 built from everything agreed above. Plain text or markdown, no JSON.",
-        header::TURN_LIMIT
+        header::FINAL_RESULT
     );
-    LlmRequest {
-        model: model.to_string(),
-        system: vec![Part::cached(agent_system(agent, ctx))],
-        messages: vec![ChatMessage::user(vec![
-            Part::cached(transcript(log, &agent.name)),
-            Part::new(ask),
-        ])],
-        max_tokens,
-        output: Output::Text,
-        temperature: None,
-    }
+    agent_request(model, agent, ctx, log, ask, Output::Text, max_tokens)
 }
 
 /// One child's outcome, as handed to its parent's aggregation.

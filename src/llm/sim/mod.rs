@@ -43,7 +43,7 @@ fn kind(req: &LlmRequest) -> Kind {
     }
     let last = read::last_user(req);
     let last_has = |h: &str| last.lines().any(|l| l.trim_end() == h);
-    if last_has(header::TURN_LIMIT) {
+    if last_has(header::FINAL_RESULT) {
         Kind::Final
     } else if read::has_header(req, header::CHILD_RESULTS) {
         Kind::Aggregate

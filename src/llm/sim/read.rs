@@ -236,7 +236,7 @@ pub(super) fn conversation(text: &str) -> Vec<Msg> {
         let bare = line.trim_end();
         if [
             header::YOUR_TURN,
-            header::TURN_LIMIT,
+            header::FINAL_RESULT,
             header::PROTOCOL_ERROR,
         ]
         .contains(&bare)
