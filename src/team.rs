@@ -92,17 +92,7 @@ pub fn presets() -> Vec<Team> {
 /// The preset whose keywords best match the task; `conference` when none match.
 pub fn preset_for_task(task: &str) -> Team {
     // Whole words only: "app" must not match "happy".
-    let words = |s: &str| -> String {
-        let cleaned: String = s
-            .to_lowercase()
-            .chars()
-            .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-            .collect();
-        format!(
-            " {} ",
-            cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
-        )
-    };
+    let words = crate::text::padded_words;
     let task = words(task);
     let score = |t: &Team| {
         t.keywords

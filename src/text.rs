@@ -27,6 +27,20 @@ pub fn sanitize(input: &str) -> String {
     out
 }
 
+/// Lower-case words of a text, with `_`, `-` and punctuation as separators, padded with spaces
+/// so that `contains(" word ")` matches whole words and phrases ("app" does not match "happy").
+pub fn padded_words(text: &str) -> String {
+    let cleaned: String = text
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect();
+    format!(
+        " {} ",
+        cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
+    )
+}
+
 /// Skips a CSI sequence: parameter and intermediate bytes up to a final byte in `@`..=`~`.
 fn skip_csi(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
     for c in chars.by_ref() {

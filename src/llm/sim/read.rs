@@ -312,19 +312,7 @@ pub(super) fn child_results(text: &str) -> Vec<ChildResult> {
     out
 }
 
-/// Lower-case words of a text, with `_`, `-` and punctuation as separators, padded with spaces
-/// so that `contains(" word ")` matches whole words and phrases.
-pub(super) fn norm(text: &str) -> String {
-    let cleaned: String = text
-        .to_lowercase()
-        .chars()
-        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-        .collect();
-    format!(
-        " {} ",
-        cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
-    )
-}
+pub(super) use crate::text::padded_words as norm;
 
 /// Whether the normalized `haystack` holds the words of `phrase` in a row.
 pub(super) fn has_phrase(haystack: &str, phrase: &str) -> bool {
