@@ -8,7 +8,7 @@ use std::time::Duration;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use serde::{Deserialize, Serialize};
 
-use super::sse::{self, AuthHint, Events};
+use super::sse::{self, AuthHint, Endpoint};
 use super::{ChatMessage, DeltaSink, LlmError, LlmRequest, LlmResponse, Output, Part, Role, Usage};
 
 /// Where the Anthropic API lives unless `ANTHROPIC_BASE_URL` says otherwise.
@@ -26,20 +26,16 @@ const AUTH: AuthHint = AuthHint {
 /// A client of the Anthropic Messages API. Cheap to clone (the HTTP connection pool is shared).
 #[derive(Clone)]
 pub struct AnthropicClient {
-    base_url: String,
-    api_key: String,
+    endpoint: Endpoint,
     key_header: HeaderValue,
-    url: reqwest::Url,
-    http: reqwest::Client,
-    read_timeout: Duration,
 }
 
 impl fmt::Debug for AnthropicClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AnthropicClient")
-            .field("base_url", &self.base_url)
+            .field("base_url", &self.endpoint.base_url())
             .field("api_key", &"[redacted]")
-            .field("read_timeout", &self.read_timeout)
+            .field("read_timeout", &self.endpoint.read_timeout())
             .finish_non_exhaustive()
     }
 }
@@ -49,35 +45,31 @@ impl AnthropicClient {
     /// with a path prefix). Fails on an unusable base URL, or on a key that cannot be sent in an
     /// HTTP header (reported as an authentication error with status 0).
     pub fn new(base_url: impl Into<String>, api_key: impl Into<String>) -> Result<Self, LlmError> {
-        let base_url = base_url.into();
         let api_key = api_key.into().trim().to_owned();
-        let url = sse::endpoint(&base_url, "v1/messages")?;
-        let mut key_header = HeaderValue::from_str(&api_key).map_err(|_| LlmError::Auth {
-            provider: AUTH.provider,
-            status: 0,
-            env_var: AUTH.env_var,
-        })?;
-        key_header.set_sensitive(true);
+        let endpoint = Endpoint::new(
+            base_url.into(),
+            "v1/messages",
+            api_key.clone(),
+            PROVIDER,
+            AUTH,
+        )?;
+        let key_header = endpoint.secret_header(&api_key)?;
         Ok(Self {
-            base_url,
-            api_key,
+            endpoint,
             key_header,
-            url,
-            http: sse::http_client()?,
-            read_timeout: sse::DEFAULT_READ_TIMEOUT,
         })
     }
 
     /// Sets how long the server may stay silent (before answering, or mid-stream) before the call
     /// fails with [`LlmError::Timeout`]. Default 120 s.
     pub fn with_read_timeout(mut self, read_timeout: Duration) -> Self {
-        self.read_timeout = read_timeout;
+        self.endpoint.set_read_timeout(read_timeout);
         self
     }
 
     /// The base URL as given.
     pub fn base_url(&self) -> &str {
-        &self.base_url
+        self.endpoint.base_url()
     }
 
     /// One streaming call, no retries. `on_delta` receives each text fragment (for
@@ -87,22 +79,14 @@ impl AnthropicClient {
         req: &LlmRequest,
         on_delta: DeltaSink<'_>,
     ) -> Result<LlmResponse, LlmError> {
-        tracing::debug!(url = %self.url, model = %req.model, "anthropic request");
         let request = self
-            .http
-            .post(self.url.clone())
+            .endpoint
+            .post()
             .header("x-api-key", self.key_header.clone())
             .header("anthropic-version", API_VERSION)
             .header(CONTENT_TYPE, "application/json")
             .json(&request_body(req));
-        let response = sse::send(request, self.read_timeout, PROVIDER).await?;
-        if !response.status().is_success() {
-            return Err(sse::status_error(response, AUTH, self.read_timeout, &self.api_key).await);
-        }
-        if sse::is_json_response(&response) {
-            return Err(sse::non_stream_error(response, self.read_timeout, &self.api_key).await);
-        }
-        let mut events = Events::new(response, self.read_timeout, PROVIDER);
+        let mut events = self.endpoint.open(request).await?;
         let mut state = StreamState::new(req);
         while let Some(event) = events.next().await {
             let event = event?;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use serde::{Deserialize, Serialize};
 
-use super::sse::{self, AuthHint, Events};
+use super::sse::{self, AuthHint, Endpoint};
 use super::{DeltaSink, LlmError, LlmRequest, LlmResponse, Output, Role, Usage};
 
 /// Where the OpenAI API lives unless `OPENAI_BASE_URL` says otherwise.
@@ -21,20 +21,17 @@ const AUTH: AuthHint = AuthHint {
 /// A client of an OpenAI-compatible chat completions API. Cheap to clone.
 #[derive(Clone)]
 pub struct OpenAiClient {
-    base_url: String,
-    api_key: Option<String>,
+    endpoint: Endpoint,
+    has_key: bool,
     auth_header: Option<HeaderValue>,
-    url: reqwest::Url,
-    http: reqwest::Client,
-    read_timeout: Duration,
 }
 
 impl fmt::Debug for OpenAiClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OpenAiClient")
-            .field("base_url", &self.base_url)
-            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
-            .field("read_timeout", &self.read_timeout)
+            .field("base_url", &self.endpoint.base_url())
+            .field("api_key", &self.has_key.then_some("[redacted]"))
+            .field("read_timeout", &self.endpoint.read_timeout())
             .finish_non_exhaustive()
     }
 }
@@ -43,45 +40,32 @@ impl OpenAiClient {
     /// A client for `base_url` (e.g. [`DEFAULT_BASE_URL`] or `http://localhost:11434/v1`). Without a
     /// key (or with an empty one) no `Authorization` header is sent, as local servers expect.
     pub fn new(base_url: impl Into<String>, api_key: Option<String>) -> Result<Self, LlmError> {
-        let base_url = base_url.into();
         let api_key = api_key
             .map(|k| k.trim().to_owned())
             .filter(|k| !k.is_empty());
-        let url = sse::endpoint(&base_url, "chat/completions")?;
-        let auth_header = match &api_key {
-            None => None,
-            Some(key) => {
-                let mut value = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| {
-                    LlmError::Auth {
-                        provider: AUTH.provider,
-                        status: 0,
-                        env_var: AUTH.env_var,
-                    }
-                })?;
-                value.set_sensitive(true);
-                Some(value)
-            }
-        };
+        let secret = api_key.clone().unwrap_or_default();
+        let endpoint = Endpoint::new(base_url.into(), "chat/completions", secret, PROVIDER, AUTH)?;
+        let auth_header = api_key
+            .as_ref()
+            .map(|key| endpoint.secret_header(&format!("Bearer {key}")))
+            .transpose()?;
         Ok(Self {
-            base_url,
-            api_key,
+            endpoint,
+            has_key: api_key.is_some(),
             auth_header,
-            url,
-            http: sse::http_client()?,
-            read_timeout: sse::DEFAULT_READ_TIMEOUT,
         })
     }
 
     /// Sets how long the server may stay silent (before answering, or mid-stream) before the call
     /// fails with [`LlmError::Timeout`]. Default 120 s.
     pub fn with_read_timeout(mut self, read_timeout: Duration) -> Self {
-        self.read_timeout = read_timeout;
+        self.endpoint.set_read_timeout(read_timeout);
         self
     }
 
     /// The base URL as given.
     pub fn base_url(&self) -> &str {
-        &self.base_url
+        self.endpoint.base_url()
     }
 
     /// One streaming call, no retries. `on_delta` receives each content fragment as it arrives.
@@ -90,24 +74,15 @@ impl OpenAiClient {
         req: &LlmRequest,
         on_delta: DeltaSink<'_>,
     ) -> Result<LlmResponse, LlmError> {
-        tracing::debug!(url = %self.url, model = %req.model, "openai-compatible request");
         let mut request = self
-            .http
-            .post(self.url.clone())
+            .endpoint
+            .post()
             .header(CONTENT_TYPE, "application/json")
             .json(&request_body(req));
         if let Some(auth) = &self.auth_header {
             request = request.header(AUTHORIZATION, auth.clone());
         }
-        let secret = self.api_key.as_deref().unwrap_or("");
-        let response = sse::send(request, self.read_timeout, PROVIDER).await?;
-        if !response.status().is_success() {
-            return Err(sse::status_error(response, AUTH, self.read_timeout, secret).await);
-        }
-        if sse::is_json_response(&response) {
-            return Err(sse::non_stream_error(response, self.read_timeout, secret).await);
-        }
-        let mut events = Events::new(response, self.read_timeout, PROVIDER);
+        let mut events = self.endpoint.open(request).await?;
         let mut state = StreamState::default();
         while let Some(event) = events.next().await {
             let event = event?;
@@ -493,7 +468,7 @@ mod tests {
         let client = OpenAiClient::new("http://localhost:11434/v1/", Some("  ".into())).unwrap();
         assert!(client.auth_header.is_none());
         assert_eq!(
-            client.url.as_str(),
+            client.endpoint.post().build().unwrap().url().as_str(),
             "http://localhost:11434/v1/chat/completions"
         );
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use eventsource_stream::{Event, EventStreamError, Eventsource};
 use futures_util::stream::{BoxStream, StreamExt};
+use reqwest::header::HeaderValue;
 use serde::Deserialize;
 
 use super::{LlmError, parse_retry_after};
@@ -24,6 +25,83 @@ const BODY_EXCERPT_CHARS: usize = 300;
 pub(crate) struct AuthHint {
     pub provider: &'static str,
     pub env_var: &'static str,
+}
+
+/// Where and how a client calls its API: the URL, the shared HTTP client, the read timeout, the
+/// secret to keep out of messages, and how to name the provider in errors.
+#[derive(Clone)]
+pub(crate) struct Endpoint {
+    base_url: String,
+    url: reqwest::Url,
+    http: reqwest::Client,
+    read_timeout: Duration,
+    secret: String,
+    provider: &'static str,
+    auth: AuthHint,
+}
+
+impl Endpoint {
+    /// `base_url` joined with `path`; `secret` (the API key, or empty) is redacted from errors.
+    pub fn new(
+        base_url: String,
+        path: &str,
+        secret: String,
+        provider: &'static str,
+        auth: AuthHint,
+    ) -> Result<Self, LlmError> {
+        let url = endpoint(&base_url, path)?;
+        Ok(Self {
+            base_url,
+            url,
+            http: http_client()?,
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            secret,
+            provider,
+            auth,
+        })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    pub fn read_timeout(&self) -> Duration {
+        self.read_timeout
+    }
+
+    pub fn set_read_timeout(&mut self, read_timeout: Duration) {
+        self.read_timeout = read_timeout;
+    }
+
+    /// A POST to the endpoint, to which the caller adds its headers and body.
+    pub fn post(&self) -> reqwest::RequestBuilder {
+        tracing::debug!(url = %self.url, provider = self.provider, "request");
+        self.http.post(self.url.clone())
+    }
+
+    /// A header value holding a secret, marked sensitive; a key that cannot be sent in a header
+    /// is an authentication error with status 0, naming the variable to fix.
+    pub fn secret_header(&self, value: &str) -> Result<HeaderValue, LlmError> {
+        let mut header = HeaderValue::from_str(value).map_err(|_| LlmError::Auth {
+            provider: self.auth.provider,
+            status: 0,
+            env_var: self.auth.env_var,
+        })?;
+        header.set_sensitive(true);
+        Ok(header)
+    }
+
+    /// Sends the request and opens its event stream; any other answer is the error it stands for.
+    pub async fn open(&self, request: reqwest::RequestBuilder) -> Result<Events, LlmError> {
+        let response = send(request, self.read_timeout, self.provider).await?;
+        if !response.status().is_success() {
+            return Err(status_error(response, self.auth, self.read_timeout, &self.secret).await);
+        }
+        if is_json_response(&response) {
+            return Err(non_stream_error(response, self.read_timeout, &self.secret).await);
+        }
+        Ok(Events::new(response, self.read_timeout, self.provider))
+    }
 }
 
 /// An HTTP client with the connect timeout set; read timeouts are applied per call.
