@@ -217,11 +217,22 @@ impl Leaf<'_> {
         }
     }
 
+    /// Counts a turn and announces it.
+    fn start_turn(&mut self, agent: &str) {
+        self.turns += 1;
+        self.shared.emit(Event::TurnStarted {
+            workspace: self.id.clone(),
+            agent: agent.to_string(),
+            turn: self.turns,
+        });
+    }
+
     /// Takes the next turn if nothing pauses it: the first queued agent that is not paused. The
     /// check and the `TurnStarted` event happen under the gates lock, so no turn starts after a
     /// pause has been announced.
     fn claim_turn(&mut self) -> Claim {
-        let gates = lock(&self.shared.gates);
+        let shared = self.shared;
+        let gates = lock(&shared.gates);
         if gates.blocks(&self.id) {
             return Claim::Paused;
         }
@@ -236,12 +247,7 @@ impl Leaf<'_> {
         let Some(agent) = self.queue.remove(i) else {
             return Claim::Idle;
         };
-        self.turns += 1;
-        self.shared.emit(Event::TurnStarted {
-            workspace: self.id.clone(),
-            agent: agent.clone(),
-            turn: self.turns,
-        });
+        self.start_turn(&agent);
         Claim::Turn(agent)
     }
 
@@ -394,11 +400,7 @@ impl Leaf<'_> {
             workspace: Some(self.id.clone()),
             agent: Some(name.clone()),
         };
-        self.shared.emit(Event::TurnStarted {
-            workspace: self.id.clone(),
-            agent: name.clone(),
-            turn: self.turns + 1,
-        });
+        self.start_turn(&name);
         let resp = self.shared.call(&scope, &req, Stream::Text, cancel).await?;
         let text = if resp.text.trim().is_empty() {
             // Nothing lost: the result is then the conversation itself.
@@ -411,7 +413,6 @@ impl Leaf<'_> {
         } else {
             resp.text
         };
-        self.turns += 1;
         self.post(&name, vec![USER.into()], text);
         Ok(())
     }
