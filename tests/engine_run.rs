@@ -707,3 +707,44 @@ async fn feedback_replans_and_a_paused_run_takes_no_turn_until_resumed() {
     }
     engine.send(Command::Shutdown);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decision_sent_during_replanning_is_ignored_and_one_on_the_new_plan_is_kept() {
+    let server = MockServer::start_sim(4);
+    let mut cfg = config("conference");
+    cfg.auto_approve = false;
+    let (engine, mut rx) = Engine::spawn(cfg, anthropic(&server));
+    engine.send(Command::StartTask { task: TASK.into() });
+    let mut ready = 0;
+    let mut ignored = 0;
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .expect("event in time")
+            .expect("engine alive");
+        match event {
+            Event::PlanReady { .. } => {
+                ready += 1;
+                if ready == 1 {
+                    // Feedback and, before the new plan is shown, an approval of the old one.
+                    engine.send(Command::RevisePlan {
+                        feedback: "shorter".into(),
+                    });
+                    engine.send(Command::ApprovePlan);
+                } else {
+                    // Approved the moment it is shown: this one must count.
+                    engine.send(Command::ApprovePlan);
+                }
+            }
+            Event::Warning { message, .. } if message.contains("while re-planning") => ignored += 1,
+            Event::PlanApproved => break,
+            _ => {}
+        }
+    }
+    assert_eq!(ready, 2, "the stale approval did not skip the new plan");
+    assert_eq!(ignored, 1);
+    engine.send(Command::Cancel {
+        target: Target::Run,
+    });
+    engine.send(Command::Shutdown);
+}

@@ -36,7 +36,7 @@ pub(crate) async fn run_task(
 
     let mut attempt = 1;
     let mut current = match make_plan(&shared, &task, None, None, attempt).await {
-        Ok(p) => p,
+        Ok(p) => show(&shared, p),
         Err(e) => return finish_failed(&shared, &task, e),
     };
     if !cfg.auto_approve {
@@ -49,15 +49,20 @@ pub(crate) async fn run_task(
                 Some(PlanDecision::Approve) => break,
                 Some(PlanDecision::Revise(feedback)) => {
                     attempt += 1;
-                    match make_plan(&shared, &task, Some(&current), Some(&feedback), attempt).await
-                    {
-                        Ok(p) => current = p,
-                        Err(e) => return finish_failed(&shared, &task, e),
-                    }
-                    // A decision sent while re-planning was about a plan no longer shown.
+                    let revised =
+                        match make_plan(&shared, &task, Some(&current), Some(&feedback), attempt)
+                            .await
+                        {
+                            Ok(p) => p,
+                            Err(e) => return finish_failed(&shared, &task, e),
+                        };
+                    // A decision sent while re-planning was about a plan no longer shown. Drop
+                    // those before the new plan is shown, so that no decision taken on the new
+                    // plan is mistaken for a stale one.
                     while decisions.try_recv().is_ok() {
                         shared.warn(None, "a plan decision arrived while re-planning and was ignored; review the new plan");
                     }
+                    current = show(&shared, revised);
                 }
                 None => {
                     return finish_failed(
@@ -94,14 +99,31 @@ fn finish_failed(shared: &Shared, task: &str, reason: String) {
     });
 }
 
-/// One planning round: a valid plan, or why none could be had.
+/// A plan ready for review, with whether huddle repaired it and how.
+struct Planned {
+    plan: Plan,
+    repaired: bool,
+    notes: Vec<String>,
+}
+
+/// Announces a plan for review (or, with auto-approve, for the record).
+fn show(shared: &Shared, planned: Planned) -> Plan {
+    shared.emit(Event::PlanReady {
+        plan: planned.plan.clone(),
+        repaired: planned.repaired,
+        notes: planned.notes,
+    });
+    planned.plan
+}
+
+/// One planning round: a valid plan, or why none could be had. The caller shows it.
 async fn make_plan(
     shared: &Shared,
     task: &str,
     previous: Option<&Plan>,
     feedback: Option<&str>,
     attempt: u32,
-) -> Result<Plan, String> {
+) -> Result<Planned, String> {
     let cfg = &shared.config;
     let cancel = shared.run_token();
     let scope = CallScope::default();
@@ -129,13 +151,11 @@ async fn make_plan(
         Err(e) => vec![e.clone()],
     };
     if problems.is_empty() {
-        let plan = candidate.expect("checked above");
-        shared.emit(Event::PlanReady {
-            plan: plan.clone(),
+        return Ok(Planned {
+            plan: candidate.expect("checked above"),
             repaired: false,
             notes: vec![],
         });
-        return Ok(plan);
     }
 
     // Once more, with the exact problems.
@@ -170,12 +190,11 @@ async fn make_plan(
     let base = candidate.unwrap_or_else(|_| fallback_root(task));
     let still = plan::validate(&base, &cfg.team, cfg.max_depth);
     if still.is_empty() {
-        shared.emit(Event::PlanReady {
-            plan: base.clone(),
+        return Ok(Planned {
+            plan: base,
             repaired: false,
             notes: vec![],
         });
-        return Ok(base);
     }
     let (fixed, notes) = plan::repair(&base, &cfg.team, cfg.max_depth);
     shared.warn(
@@ -193,12 +212,11 @@ async fn make_plan(
             format!("the repaired plan still has problems: {}", left.join("; ")),
         );
     }
-    shared.emit(Event::PlanReady {
-        plan: fixed.clone(),
+    Ok(Planned {
+        plan: fixed,
         repaired: true,
         notes,
-    });
-    Ok(fixed)
+    })
 }
 
 /// A one-node plan to repair when the planner gave nothing usable.
