@@ -10,3 +10,4 @@ pub mod pricing;
 pub mod session;
 pub mod team;
 pub mod text;
+pub mod tui;
