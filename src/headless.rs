@@ -392,6 +392,27 @@ mod tests {
     }
 
     #[test]
+    fn an_inspected_agent_prints_nothing_in_plain_mode() {
+        let event = Event::AgentInspected {
+            workspace: "venue".into(),
+            agent: "a".into(),
+            persona: "a@team\nFinds venues.\n".into(),
+            model: "m".into(),
+            system: Some("You are a@team.".into()),
+            request: vec![],
+            reply: None,
+            turns: 0,
+            totals: Totals::default(),
+        };
+        let mut out = Vec::new();
+        Printer::new(false).handle(&event, &mut out).unwrap();
+        assert!(out.is_empty());
+        Printer::new(true).handle(&event, &mut out).unwrap();
+        let line = String::from_utf8(out).unwrap();
+        assert!(line.starts_with(r#"{"type":"AgentInspected""#), "{line}");
+    }
+
+    #[test]
     fn compact_numbers() {
         assert_eq!(compact(999), "999");
         assert_eq!(compact(12_345), "12.3k");

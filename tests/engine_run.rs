@@ -748,3 +748,172 @@ async fn a_decision_sent_during_replanning_is_ignored_and_one_on_the_new_plan_is
     });
     engine.send(Command::Shutdown);
 }
+
+/// Sends `Inspect` and returns the next event: with no run going, that is the answer.
+async fn inspect(
+    engine: &huddle::engine::EngineHandle,
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<Event>,
+    workspace: &str,
+    agent: &str,
+) -> Event {
+    engine.send(Command::Inspect {
+        workspace: workspace.into(),
+        agent: agent.into(),
+    });
+    tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .expect("an answer in time")
+        .expect("engine alive")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inspecting_an_agent_shows_its_last_request_reply_turns_and_usage() {
+    let server = MockServer::start_sim(11);
+    let (engine, mut rx) = Engine::spawn(config("conference"), anthropic(&server));
+    engine.send(Command::StartTask { task: TASK.into() });
+    let mut events = Vec::new();
+    loop {
+        let e = tokio::time::timeout(Duration::from_secs(60), rx.recv())
+            .await
+            .expect("the run finishes in time")
+            .expect("engine alive");
+        let done = matches!(e, Event::RunDone { .. });
+        events.push(e);
+        if done {
+            break;
+        }
+    }
+    assert_eq!(*run_done(&events).0, Status::Done);
+    // A leaf agent that took turns.
+    let (ws, agent) = events
+        .iter()
+        .find_map(|e| match e {
+            Event::TurnStarted {
+                workspace, agent, ..
+            } => Some((workspace.clone(), agent.clone())),
+            _ => None,
+        })
+        .expect("some agent took a turn");
+    let turns = events
+        .iter()
+        .filter(|e| matches!(e, Event::TurnStarted { workspace, agent: a, .. } if *workspace == ws && *a == agent))
+        .count();
+    let mut usage = Usage::default();
+    let mut calls = 0;
+    for e in &events {
+        if let Event::UsageUpdated {
+            workspace: Some(w),
+            agent: Some(a),
+            call,
+            ..
+        } = e
+            && *w == ws
+            && *a == agent
+        {
+            usage.add(call);
+            calls += 1;
+        }
+    }
+    let profile = team::preset("conference")
+        .unwrap()
+        .agent(&agent)
+        .cloned()
+        .unwrap();
+
+    match inspect(&engine, &mut rx, &ws, &agent).await {
+        Event::AgentInspected {
+            workspace,
+            agent: name,
+            persona,
+            model,
+            system,
+            request,
+            reply,
+            turns: inspected_turns,
+            totals,
+        } => {
+            assert_eq!(
+                (workspace.as_str(), name.as_str()),
+                (ws.as_str(), agent.as_str())
+            );
+            assert!(persona.contains(&profile.address()) && persona.contains(&profile.description));
+            assert_eq!(model, "claude-sonnet-4-5");
+            let system = system.expect("the agent has made calls");
+            assert!(system.contains(&profile.description), "{system}");
+            assert!(system.contains(header::PROTOCOL) && system.contains(header::MISSION));
+            // Exactly what the server received last for this agent in this workspace.
+            let sent = server
+                .requests()
+                .into_iter()
+                .filter_map(|r| r.request)
+                .rev()
+                .find(|r| {
+                    let s = r.system_text();
+                    s.contains(&format!("You are {}.", profile.address()))
+                        && s.contains(&format!("{}\n{ws}:", header::WORKSPACE))
+                })
+                .expect("the server saw the agent's calls");
+            assert_eq!(system, sent.system_text());
+            assert!(!request.is_empty());
+            assert_eq!(
+                request.iter().map(|m| m.text.clone()).collect::<Vec<_>>(),
+                sent.messages.iter().map(|m| m.text()).collect::<Vec<_>>()
+            );
+            assert!(reply.is_some_and(|r| !r.trim().is_empty()));
+            assert!(inspected_turns > 0);
+            assert_eq!(inspected_turns as usize, turns);
+            assert_eq!(totals.usage, usage);
+            assert_eq!(totals.calls, calls);
+        }
+        other => panic!("expected AgentInspected, got {other:?}"),
+    }
+    engine.send(Command::Shutdown);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inspecting_an_unknown_agent_or_workspace_warns() {
+    let server = MockServer::start_sim(3);
+    let (engine, mut rx) = Engine::spawn(config("conference"), anthropic(&server));
+    // Before any plan: nothing to inspect.
+    match inspect(&engine, &mut rx, "venue", "venue_coordinator").await {
+        Event::Warning { message, .. } => {
+            assert_eq!(message, "no agent 'venue_coordinator' in workspace 'venue'")
+        }
+        other => panic!("expected a warning, got {other:?}"),
+    }
+    engine.send(Command::StartTask { task: TASK.into() });
+    let root = loop {
+        let e = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .expect("event in time")
+            .expect("engine alive");
+        if let Event::WorkspaceStarted {
+            workspace,
+            parent: None,
+            ..
+        } = e
+        {
+            break workspace;
+        }
+    };
+    engine.send(Command::Cancel {
+        target: Target::Run,
+    });
+    loop {
+        let e = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .expect("event in time")
+            .expect("engine alive");
+        if matches!(e, Event::RunDone { .. }) {
+            break;
+        }
+    }
+    match inspect(&engine, &mut rx, &root, "nobody").await {
+        Event::Warning { workspace, message } => {
+            assert_eq!(workspace.as_deref(), Some(root.as_str()));
+            assert_eq!(message, format!("no agent 'nobody' in workspace '{root}'"));
+        }
+        other => panic!("expected a warning, got {other:?}"),
+    }
+    engine.send(Command::Shutdown);
+}

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::plan::Plan;
-use crate::llm::Usage;
+use crate::llm::{Role, Usage};
 
 /// Addressee of a message.
 pub const USER: &str = "USER";
@@ -101,7 +101,19 @@ pub enum Command {
         to: Vec<String>,
         text: String,
     },
+    /// Asks for [`Event::AgentInspected`] about one agent of one workspace.
+    Inspect {
+        workspace: String,
+        agent: String,
+    },
     Shutdown,
+}
+
+/// One message of a request as the model received it: its parts joined.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InspectedMessage {
+    pub role: Role,
+    pub text: String,
 }
 
 /// Everything that happens in a run, in order.
@@ -188,6 +200,29 @@ pub enum Event {
         report: String,
         totals: Totals,
         elapsed_ms: u64,
+    },
+    /// The answer to [`Command::Inspect`]: who the agent is and what it last sent and received in
+    /// this workspace.
+    AgentInspected {
+        workspace: String,
+        agent: String,
+        /// Readable persona from the team file: address, description, capabilities,
+        /// instructions and model override.
+        persona: String,
+        /// The model this agent's calls use.
+        model: String,
+        /// System prompt of the last request sent for this agent, exactly as sent; `None` before
+        /// its first call.
+        system: Option<String>,
+        /// Messages of that last request.
+        request: Vec<InspectedMessage>,
+        /// Raw text of the agent's last successful reply; while a call is in flight, or after a
+        /// failed one, this is the reply to an earlier request.
+        reply: Option<String>,
+        /// Turns this agent has taken in this workspace (its `TurnStarted` events).
+        turns: u32,
+        /// This agent's usage in this workspace, from the same calls as `UsageUpdated`.
+        totals: Totals,
     },
 }
 

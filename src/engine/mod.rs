@@ -4,11 +4,12 @@
 
 pub mod aggregate;
 pub mod event;
+mod inspect;
 pub mod plan;
 pub mod planner;
 pub mod protocol;
 mod runtime;
 pub mod workspace;
 
-pub use event::{ALL, Command, Event, Message, Status, Target, Totals, USER};
+pub use event::{ALL, Command, Event, InspectedMessage, Message, Status, Target, Totals, USER};
 pub use runtime::{Engine, EngineConfig, EngineHandle, now_ms};

@@ -10,6 +10,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::event::{Command, Event, Status, Target, Totals};
+use super::inspect::AgentBook;
 use super::plan::Plan;
 use super::protocol::ContentStream;
 use crate::llm::retry::{RetryNotice, RetryPolicy, call_with_retry};
@@ -120,6 +121,13 @@ impl Gates {
         self.run
     }
 
+    /// Whether `agent` is a member of `workspace` in the approved plan.
+    pub fn is_member(&self, workspace: &str, agent: &str) -> bool {
+        self.members
+            .get(workspace)
+            .is_some_and(|m| m.iter().any(|a| a == agent))
+    }
+
     pub fn agent_paused(&self, workspace: &str, agent: &str) -> bool {
         self.agents
             .contains(&(workspace.to_string(), agent.to_string()))
@@ -139,25 +147,20 @@ impl Gates {
             return Some(format!("workspace '{workspace}' has already finished"));
         }
         match target {
-            Target::Agent { agent, .. }
-                if !self
-                    .members
-                    .get(workspace)
-                    .is_some_and(|m| m.contains(agent)) =>
-            {
-                Some(format!(
-                    "'{agent}' is not a member of workspace '{workspace}'"
-                ))
-            }
+            Target::Agent { agent, .. } if !self.is_member(workspace, agent) => Some(format!(
+                "'{agent}' is not a member of workspace '{workspace}'"
+            )),
             _ => None,
         }
     }
 }
 
+/// Usage of the current run, and what the inspector shows of each agent.
 #[derive(Debug, Default)]
 pub(crate) struct Book {
     pub run: Totals,
     pub workspaces: HashMap<String, Totals>,
+    pub agents: AgentBook,
 }
 
 /// What every part of a run shares.
@@ -329,6 +332,9 @@ impl Shared {
                 if let Some(ws) = &scope.workspace {
                     book.workspaces.entry(ws.clone()).or_default().retries += 1;
                 }
+                if let Some(agent) = book.agents.of(scope) {
+                    agent.totals.retries += 1;
+                }
             }
             self.emit(Event::RetryScheduled {
                 workspace: scope.workspace.clone(),
@@ -343,6 +349,9 @@ impl Shared {
             req = std::borrow::Cow::Owned(req.as_plain_text());
         }
         let resp = loop {
+            if let Some(agent) = lock(&self.book).agents.of(scope) {
+                agent.sent(&req);
+            }
             let result = call_with_retry(
                 &self.client,
                 &req,
@@ -392,6 +401,10 @@ impl Shared {
                 t.add_call(&resp.usage, cost);
                 *t
             });
+            if let Some(agent) = book.agents.of(scope) {
+                agent.totals.add_call(&resp.usage, cost);
+                agent.reply = Some(resp.text.clone());
+            }
             (ws, book.run)
         };
         self.emit(Event::UsageUpdated {
@@ -404,6 +417,16 @@ impl Shared {
             run_totals,
         });
         Ok(resp)
+    }
+
+    /// Counts an agent's turn and announces it.
+    pub fn turn_started(&self, workspace: &str, agent: &str, turn: u32) {
+        lock(&self.book).agents.entry(workspace, agent).turns += 1;
+        self.emit(Event::TurnStarted {
+            workspace: workspace.to_string(),
+            agent: agent.to_string(),
+            turn,
+        });
     }
 
     pub fn workspace_totals(&self, id: &str) -> Totals {
@@ -537,6 +560,9 @@ async fn command_loop(shared: Arc<Shared>, mut commands: mpsc::UnboundedReceiver
             Command::Pause { target } => set_paused(&shared, target, true),
             Command::Resume { target } => set_paused(&shared, target, false),
             Command::Cancel { target } => cancel(&shared, target),
+            Command::Inspect { workspace, agent } => {
+                super::inspect::inspect(&shared, &workspace, &agent)
+            }
             Command::InjectMessage {
                 workspace,
                 to,

@@ -220,11 +220,7 @@ impl Leaf<'_> {
     /// Counts a turn and announces it.
     fn start_turn(&mut self, agent: &str) {
         self.turns += 1;
-        self.shared.emit(Event::TurnStarted {
-            workspace: self.id.clone(),
-            agent: agent.to_string(),
-            turn: self.turns,
-        });
+        self.shared.turn_started(&self.id, agent, self.turns);
     }
 
     /// Takes the next turn if nothing pauses it: the first queued agent that is not paused. The
