@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod headless;
+pub mod launch;
 pub mod llm;
 pub mod pricing;
 pub mod session;

@@ -3,7 +3,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use huddle::cli::{Cli, Cmd, RunOpts};
-use huddle::{config, headless, session, team};
+use huddle::launch::Launcher;
+use huddle::{headless, session, team, tui};
 
 fn main() -> ExitCode {
     session::init_local_time();
@@ -18,22 +19,33 @@ fn main() -> ExitCode {
         }
         Some(Cmd::Run {
             task,
-            headless: _,
+            headless,
             json,
             opts,
-        }) => run(task, *opts, json),
-        None => match cli.task {
-            Some(task) => {
-                eprintln!("note: the dashboard is not part of this build yet; running headless");
-                run(task, cli.opts, false)
+        }) => {
+            if headless || json {
+                run_headless(task, *opts, json)
+            } else if !is_terminal() {
+                eprintln!("note: not a terminal; running headless (use --headless to say so)");
+                run_headless(task, *opts, false)
+            } else {
+                dashboard(Some(task), *opts, true)
             }
-            None => {
-                use clap::CommandFactory;
-                let _ = Cli::command().print_help();
-                ExitCode::from(2)
+        }
+        None => {
+            if !is_terminal() {
+                return bad_input(
+                    "the dashboard needs a terminal; use huddle run \"TASK\" --headless",
+                );
             }
-        },
+            dashboard(cli.task, cli.opts, false)
+        }
     }
+}
+
+fn is_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
 }
 
 /// Bad input: one clear line, exit code 2, nothing written.
@@ -42,47 +54,38 @@ fn bad_input(message: impl std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn run(task: String, opts: RunOpts, json: bool) -> ExitCode {
-    if task.trim().is_empty() {
+/// The dashboard, with the task filled in (and started, for `huddle run`).
+fn dashboard(task: Option<String>, opts: RunOpts, start: bool) -> ExitCode {
+    if start && task.as_deref().is_some_and(|t| t.trim().is_empty()) {
         return bad_input(
             "the task is empty: say what the team should do, e.g. huddle run \"Plan a product launch\"",
         );
     }
-    let file = match config::config_path()
-        .map(|p| config::read_config(&p))
-        .transpose()
-    {
-        Ok(f) => f.unwrap_or_default(),
+    let launcher = match Launcher::new(opts) {
+        Ok(l) => l,
         Err(e) => return bad_input(e),
     };
-    let opts = config::merge(opts, file);
-    let prepared = config::team(&opts, &task).and_then(|team| {
-        let (client, model) = config::client(&opts)?;
-        Ok((config::engine_config(&opts, team, model)?, client))
-    });
-    let (mut engine_config, client) = match prepared {
+    ExitCode::from(tui::run(launcher, task, start) as u8)
+}
+
+fn run_headless(task: String, opts: RunOpts, json: bool) -> ExitCode {
+    let prepared = Launcher::new(opts).and_then(|l| l.prepare(&task));
+    let mut prepared = match prepared {
         Ok(p) => p,
         Err(e) => return bad_input(e),
     };
-    engine_config.auto_approve = true;
-    let dir = match opts
-        .session_dir
-        .clone()
-        .map(Ok)
-        .unwrap_or_else(|| session::default_root().map(|r| session::new_dir(&r, &task)))
-    {
-        Ok(d) => d,
-        Err(e) => return bad_input(e),
-    };
-    let writer = match session::SessionWriter::create(&dir) {
-        Ok(w) => w,
-        Err(e) => return bad_input(e),
-    };
+    prepared.config.auto_approve = true;
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => return bad_input(format!("cannot start the async runtime: {e}")),
     };
-    let code = runtime.block_on(headless::run(engine_config, client, task, writer, json));
+    let code = runtime.block_on(headless::run(
+        prepared.config,
+        prepared.client,
+        task,
+        prepared.session,
+        json,
+    ));
     ExitCode::from(code as u8)
 }
 

@@ -32,9 +32,10 @@ impl Message {
 }
 
 /// Lifecycle of a workspace, an agent or the run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", content = "reason", rename_all = "snake_case")]
 pub enum Status {
+    #[default]
     Pending,
     Running,
     Paused,

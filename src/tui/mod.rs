@@ -1,5 +1,251 @@
 //! The terminal dashboard (SPEC §6): a consumer of engine events and a sender of commands, like the
 //! headless printer and the session writer.
+//!
+//! The loop awaits one input (a key, an engine event, the clock), drains whatever else is queued,
+//! and draws only when something changed, at most 60 times a second, inside synchronized output.
 
+pub mod app;
+pub mod commands;
+pub mod inspector;
+pub mod keys;
+pub mod layout;
 pub mod log;
 pub mod markdown;
+pub mod model;
+pub mod terminal;
+pub mod view;
+
+use std::io::{self, Write};
+use std::time::{Duration, Instant};
+
+use crossterm::event::{Event as TermEvent, EventStream, MouseEventKind};
+use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+use futures_util::StreamExt;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use crate::engine::{Command, Engine, EngineHandle, Event, Status};
+use crate::launch::Launcher;
+use crate::session::SessionWriter;
+
+use app::{App, Effect, Input};
+
+/// Frames are at least this far apart (60 fps).
+const FRAME: Duration = Duration::from_micros(16_667);
+/// Engine events applied before the loop looks at keys and the clock again.
+const BATCH: usize = 4096;
+/// How long quitting waits for a cancelled run to write its last events.
+const SETTLE: Duration = Duration::from_secs(3);
+
+/// A run in progress: the engine, its events, and its session on disk.
+struct Running {
+    engine: EngineHandle,
+    events: UnboundedReceiver<Event>,
+    session: SessionWriter,
+    disk_error_shown: bool,
+}
+
+impl Running {
+    /// Records an event in the session file (the first failure is shown, the run goes on).
+    fn record(&mut self, event: &Event, app: &mut App) {
+        // An inspection answers the person's question; it is not part of the run's history.
+        if matches!(event, Event::AgentInspected { .. }) {
+            return;
+        }
+        if let Err(e) = self.session.record(event)
+            && !self.disk_error_shown
+        {
+            self.disk_error_shown = true;
+            app.notice(
+                format!("{e}; the run goes on but the session file is incomplete"),
+                true,
+            );
+        }
+    }
+}
+
+/// Opens the dashboard; returns the process exit code.
+pub fn run(launcher: Launcher, task: Option<String>, start: bool) -> i32 {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("huddle: cannot start the async runtime: {e}");
+            return 2;
+        }
+    };
+    let outcome = runtime.block_on(dashboard(&launcher, task, start));
+    match outcome {
+        Ok(Exit { session, report }) => {
+            if let Some(dir) = session {
+                println!("session: {dir}");
+            }
+            if let Some(report) = report {
+                println!("report:  {report}");
+            }
+            0
+        }
+        Err(e) => {
+            eprintln!("huddle: the terminal failed: {e}");
+            1
+        }
+    }
+}
+
+struct Exit {
+    session: Option<String>,
+    report: Option<String>,
+}
+
+async fn dashboard(launcher: &Launcher, task: Option<String>, start: bool) -> io::Result<Exit> {
+    let (mut terminal, _guard) = terminal::init()?;
+    let size = terminal.size()?;
+    let opened = Instant::now();
+    let mut app = App::new(task.clone(), (size.width, size.height));
+    app.provider_hint = Some(launcher.describe());
+    app.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let mut running: Option<Running> = None;
+    let mut keys = EventStream::new();
+    let mut clock = tokio::time::interval(Duration::from_secs(1));
+    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut dirty = true;
+    let mut last_frame = Instant::now() - FRAME;
+    let mut pending: Vec<Effect> = match (start, task) {
+        (true, Some(task)) => app.begin(task),
+        _ => vec![],
+    };
+    loop {
+        app.update(Input::Tick(opened.elapsed().as_millis() as u64));
+        for effect in pending.drain(..) {
+            match effect {
+                Effect::Send(cmd) => match &running {
+                    Some(r) => r.engine.send(cmd),
+                    None => app.notice("no run is going", true),
+                },
+                Effect::Start(task) => {
+                    if let Some(old) = running.take() {
+                        old.engine.send(Command::Shutdown);
+                    }
+                    match launcher.prepare(&task) {
+                        Ok(p) => {
+                            app.session = Some(p.session.dir().display().to_string());
+                            let (engine, events) = Engine::spawn(p.config, p.client);
+                            engine.send(Command::StartTask { task });
+                            running = Some(Running {
+                                engine,
+                                events,
+                                session: p.session,
+                                disk_error_shown: false,
+                            });
+                        }
+                        Err(e) => app.fail_start(&task, e),
+                    }
+                }
+                Effect::Quit => {
+                    settle(&mut running, &mut app).await;
+                    return Ok(Exit {
+                        report: app
+                            .model
+                            .report
+                            .as_ref()
+                            .and(app.session.as_ref())
+                            .map(|s| format!("{s}/report.md")),
+                        session: app.session.clone(),
+                    });
+                }
+            }
+        }
+        let active = running.is_some() && app.model.elapsed_ms.is_none();
+        let next_frame = tokio::time::Instant::from_std(last_frame + FRAME);
+        tokio::select! {
+            biased;
+            _ = tokio::time::sleep_until(next_frame), if dirty => {
+                queue_sync(&mut terminal, true);
+                terminal.draw(|f| view::draw(f, &app))?;
+                queue_sync(&mut terminal, false);
+                last_frame = Instant::now();
+                dirty = false;
+            }
+            input = keys.next() => {
+                let Some(input) = input else { break };
+                if let Some(input) = translate(input?) {
+                    pending = app.update(input);
+                    dirty = true;
+                }
+            }
+            event = next_event(&mut running) => {
+                let Some(event) = event else {
+                    // The engine is gone; keep what is on screen.
+                    running = None;
+                    continue;
+                };
+                let Some(r) = running.as_mut() else { continue };
+                r.record(&event, &mut app);
+                pending = app.update(Input::Engine(Box::new(event)));
+                // Drain what else is queued, then draw once.
+                for _ in 0..BATCH {
+                    let Ok(event) = r.events.try_recv() else { break };
+                    r.record(&event, &mut app);
+                    pending.extend(app.update(Input::Engine(Box::new(event))));
+                }
+                dirty = true;
+            }
+            _ = clock.tick(), if active => {
+                app.update(Input::Tick(opened.elapsed().as_millis() as u64));
+                dirty = true;
+            }
+        }
+    }
+    settle(&mut running, &mut app).await;
+    Ok(Exit {
+        session: app.session.clone(),
+        report: None,
+    })
+}
+
+/// Lets a cancelled run write its last events to the session before the engine stops.
+async fn settle(running: &mut Option<Running>, app: &mut App) {
+    let Some(r) = running.as_mut() else { return };
+    if app.model.elapsed_ms.is_none() && app.model.status != Status::Pending {
+        let deadline = tokio::time::Instant::now() + SETTLE;
+        while let Ok(Some(event)) = tokio::time::timeout_at(deadline, r.events.recv()).await {
+            r.record(&event, app);
+            let done = matches!(event, Event::RunDone { .. });
+            app.update(Input::Engine(Box::new(event)));
+            if done {
+                break;
+            }
+        }
+    }
+    r.engine.send(Command::Shutdown);
+}
+
+async fn next_event(running: &mut Option<Running>) -> Option<Event> {
+    match running {
+        Some(r) => r.events.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Terminal events the dashboard acts on; mouse motion is dropped so that it costs no frame.
+fn translate(event: TermEvent) -> Option<Input> {
+    match event {
+        TermEvent::Key(k) => Some(Input::Key(k)),
+        TermEvent::Mouse(m) => match m.kind {
+            MouseEventKind::Moved | MouseEventKind::Drag(_) | MouseEventKind::Up(_) => None,
+            _ => Some(Input::Mouse(m)),
+        },
+        TermEvent::Paste(text) => Some(Input::Paste(text)),
+        TermEvent::Resize(w, h) => Some(Input::Resize(w, h)),
+        TermEvent::FocusGained | TermEvent::FocusLost => None,
+    }
+}
+
+/// Wraps a frame in synchronized output so the terminal shows it whole.
+fn queue_sync(terminal: &mut terminal::Term, begin: bool) {
+    let out = terminal.backend_mut();
+    let _ = if begin {
+        crossterm::queue!(out, BeginSynchronizedUpdate)
+    } else {
+        crossterm::queue!(out, EndSynchronizedUpdate)
+    };
+    let _ = out.flush();
+}
