@@ -255,14 +255,8 @@ impl App {
             self.rebuild_inspector();
         }
         match (before, self.model.phase) {
-            (Phase::Review, Phase::Running) => {
-                if self.input.is_empty() {
-                    self.typing = false;
-                }
-                if self.selected.is_none() {
-                    self.selected = self.model.order.first().map(|w| (w.clone(), None));
-                }
-            }
+            // Typed feedback not yet sent stays in the box; otherwise the dashboard keys work.
+            (Phase::Review, Phase::Running) if self.input.is_empty() => self.typing = false,
             (p, Phase::Done) if p != Phase::Done => {
                 self.tab = Tab::Summary;
                 self.typing = false;

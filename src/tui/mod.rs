@@ -249,3 +249,6 @@ fn queue_sync(terminal: &mut terminal::Term, begin: bool) {
     };
     let _ = out.flush();
 }
+
+#[cfg(test)]
+mod tests;

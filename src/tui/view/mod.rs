@@ -301,12 +301,10 @@ fn welcome(app: &App) -> Vec<Line<'static>> {
         Line::from("Welcome to huddle.".bold()),
         Line::from(""),
         Line::from(
-            "Type what you want done in the box below and press Enter. A planner splits it into",
+            "Type what you want done in the box below and press Enter. A planner splits it \
+             into workspaces, each staffed by specialist agents who talk to each other in \
+             parallel. You review the plan first; then watch, pause, steer and inspect them live.",
         ),
-        Line::from(
-            "workspaces, each staffed by specialist agents who talk to each other in parallel.",
-        ),
-        Line::from("You review the plan first; then watch, pause, steer and inspect them live."),
         Line::from(""),
     ];
     if let Some(hint) = &app.provider_hint {
