@@ -160,7 +160,7 @@ fn top_bar(app: &App, area: Rect, buf: &mut Buffer) {
     let right = Line::from(right);
     let rw = right.width() as u16;
     buf.set_style(area, Style::new().bg(Color::Indexed(236)));
-    let left_w = area.width.saturating_sub(rw + 1);
+    let left_w = area.width.saturating_sub(rw + 2);
     buf.set_line(area.x, area.y, &Line::from(left), left_w);
     buf.set_line(area.x + area.width.saturating_sub(rw), area.y, &right, rw);
 }
@@ -396,25 +396,21 @@ fn hints(app: &App, area: Rect, buf: &mut Buffer) {
     } else {
         vec![Context::Dashboard]
     };
-    let mut spans = vec![Span::raw(" ")];
-    for b in keys::hints(&contexts) {
-        let w: usize = spans.iter().map(|s| s.width()).sum();
-        let item = b.help.split([':', ',']).next().unwrap_or(b.help);
-        let short = item.split(" the ").next().unwrap_or(item);
-        if w + b.keys.width() + short.width() + 3 > area.width as usize {
-            break;
-        }
-        spans.push(Span::raw(b.keys).cyan().bold());
-        spans.push(Span::raw(format!(" {short}  ")).dim());
-    }
-    buf.set_line(area.x, area.y, &Line::from(spans), area.width);
+    let pairs: Vec<(&str, &str)> = keys::hints(&contexts)
+        .into_iter()
+        .map(|b| {
+            let item = b.help.split([':', ',']).next().unwrap_or(b.help);
+            (b.keys, item.split(" the ").next().unwrap_or(item))
+        })
+        .collect();
+    buf.set_line(area.x, area.y, &hint_line(&pairs, area.width), area.width);
 }
 
 fn typing_hints(app: &App, area: Rect, buf: &mut Buffer) {
     let enter = match app.model.phase {
         Phase::Idle | Phase::Done => "plan this task",
         Phase::Planning => "wait for the plan",
-        Phase::Review => "approve (empty) or re-plan with your feedback",
+        Phase::Review => "approve, or re-plan with your text",
         Phase::Running => "send",
     };
     let esc = match app.model.phase {
@@ -422,19 +418,30 @@ fn typing_hints(app: &App, area: Rect, buf: &mut Buffer) {
         Phase::Idle => "clear",
         _ => "back to the dashboard",
     };
-    let line = Line::from(vec![
-        Span::raw(" Enter").cyan().bold(),
-        Span::raw(format!(" {enter}  ")).dim(),
-        Span::raw("Alt-Enter").cyan().bold(),
-        Span::raw(" new line  ").dim(),
-        Span::raw("Esc").cyan().bold(),
-        Span::raw(format!(" {esc}  ")).dim(),
-        Span::raw("F1").cyan().bold(),
-        Span::raw(" help  ").dim(),
-        Span::raw("Ctrl-C").cyan().bold(),
-        Span::raw(" quit").dim(),
-    ]);
-    buf.set_line(area.x, area.y, &line, area.width);
+    let pairs = [
+        ("Enter", enter),
+        ("Esc", esc),
+        ("F1", "help"),
+        ("Alt-Enter", "new line"),
+        ("Ctrl-C", "quit"),
+    ];
+    buf.set_line(area.x, area.y, &hint_line(&pairs, area.width), area.width);
+}
+
+/// Key hints, as many as fit, in the order given.
+fn hint_line(pairs: &[(&str, &str)], width: u16) -> Line<'static> {
+    let mut spans = vec![Span::raw(" ")];
+    let mut used = 1;
+    for (keys, help) in pairs {
+        let w = keys.width() + help.width() + 3;
+        if used + w > width as usize {
+            break;
+        }
+        used += w;
+        spans.push(Span::raw(keys.to_string()).cyan().bold());
+        spans.push(Span::raw(format!(" {help}  ")).dim());
+    }
+    Line::from(spans)
 }
 
 /// Pads or cuts `text` to exactly `width` columns.

@@ -28,7 +28,7 @@ pub fn draw(app: &App, area: Rect, buf: &mut Buffer) {
         Span::raw(match m.phase {
             Phase::Running | Phase::Done => {
                 let (done, all) = m.progress();
-                format!("  {done}/{all} finished")
+                format!("  {done}/{all} done")
             }
             _ => String::new(),
         })
