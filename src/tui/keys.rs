@@ -402,6 +402,38 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_documents_every_key() {
+        let readme = include_str!("../../README.md");
+        // Every key named in the first cell of the README's key table.
+        let documented: Vec<&str> = readme
+            .lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .filter_map(|l| l.split('`').next())
+            .flat_map(|cell| {
+                if cell == "/" {
+                    vec!["/"]
+                } else {
+                    cell.split(['/', ' ']).collect()
+                }
+            })
+            .collect();
+        for b in BINDINGS.iter().filter(|b| b.context != Context::Overlay) {
+            let keys: Vec<&str> = if b.keys == "/" {
+                vec!["/"]
+            } else {
+                b.keys.split(['/', ' ']).collect()
+            };
+            for k in keys {
+                assert!(
+                    documented.contains(&k),
+                    "README's key table misses {k} ({})",
+                    b.help
+                );
+            }
+        }
+    }
+
+    #[test]
     fn hints_come_from_the_same_table() {
         let h = hints(&[Context::Dashboard]);
         assert!(h.iter().any(|b| b.action == Action::TogglePause));
