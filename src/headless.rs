@@ -66,6 +66,14 @@ impl Printer {
                     "{BOLD}huddle{BOLD:#} · {provider}{sim} · model {model} · team {team} · up to {concurrency} calls at once"
                 )
             }
+            Event::RunResumed {
+                finished,
+                workspaces,
+                messages,
+            } => writeln!(
+                out,
+                "{CYAN}▸{CYAN:#} resumed: {finished} of {workspaces} workspaces had finished, {messages} messages kept"
+            ),
             Event::PlanStarted { attempt, feedback } => match feedback {
                 Some(f) => writeln!(
                     out,

@@ -10,6 +10,7 @@ use futures_util::future::join_all;
 use super::event::{Event, Status, Target, Totals};
 use super::plan::Plan;
 use super::protocol::{self, ChildResult};
+use super::resume::History;
 use super::runtime::{CallScope, Shared, Stream, lock};
 use super::workspace;
 
@@ -31,8 +32,14 @@ pub(crate) struct Record {
 
 type Records = Arc<Mutex<Vec<Record>>>;
 
-/// Runs the whole plan and emits `RunDone` with the report.
-pub(crate) async fn run_plan(shared: Arc<Shared>, task: String, plan: Plan) {
+/// Runs the whole plan and emits `RunDone` with the report. A resumed run skips the
+/// workspaces its history says finished and continues the others where they were.
+pub(crate) async fn run_plan(
+    shared: Arc<Shared>,
+    task: String,
+    plan: Plan,
+    resume: Option<Arc<History>>,
+) {
     shared.register_plan(&plan);
     let records: Records = Arc::default();
     let root = run_node(
@@ -41,6 +48,7 @@ pub(crate) async fn run_plan(shared: Arc<Shared>, task: String, plan: Plan) {
         plan.clone(),
         None,
         records.clone(),
+        resume,
     )
     .await;
     let status = if shared.run_token().is_cancelled() {
@@ -68,12 +76,23 @@ fn run_node(
     node: Plan,
     parent: Option<String>,
     records: Records,
+    resume: Option<Arc<History>>,
 ) -> Pin<Box<dyn Future<Output = Outcome> + Send>> {
     Box::pin(async move {
+        if let Some(history) = &resume
+            && let Some((outcome, _)) = history.outcome(&node.id)
+        {
+            // Finished before the interruption, and so is everything under it: nothing to
+            // redo, nothing to announce; the report still lists it all.
+            recorded(&shared, history, &node, &records);
+            return outcome;
+        }
         let outcome = if node.is_leaf() {
-            workspace::run_leaf(&shared, &task, &node, parent.as_deref()).await
+            let steps = resume.as_ref().and_then(|h| h.steps.get(&node.id));
+            workspace::run_leaf(&shared, &task, &node, parent.as_deref(), steps.map(Vec::as_slice))
+                .await
         } else {
-            run_inner(&shared, &task, &node, parent.as_deref(), &records).await
+            run_inner(&shared, &task, &node, parent.as_deref(), &records, resume).await
         };
         shared.mark_finished(&node.id);
         let totals = shared.workspace_totals(&node.id);
@@ -93,12 +112,28 @@ fn run_node(
     })
 }
 
+/// Records a finished subtree from the history, children first as a run would.
+fn recorded(shared: &Shared, history: &History, node: &Plan, records: &Records) {
+    for c in &node.children {
+        recorded(shared, history, c, records);
+    }
+    if let Some((outcome, totals)) = history.outcome(&node.id) {
+        shared.mark_finished(&node.id);
+        lock(records).push(Record {
+            node: node.clone(),
+            outcome,
+            totals,
+        });
+    }
+}
+
 async fn run_inner(
     shared: &Arc<Shared>,
     task: &str,
     node: &Plan,
     parent: Option<&str>,
     records: &Records,
+    resume: Option<Arc<History>>,
 ) -> Outcome {
     let target = shared.start_workspace(node, parent);
     let children = join_all(node.children.iter().map(|c| {
@@ -108,6 +143,7 @@ async fn run_inner(
             c.clone(),
             Some(node.id.clone()),
             records.clone(),
+            resume.clone(),
         )
     }))
     .await;

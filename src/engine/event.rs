@@ -107,6 +107,11 @@ pub enum Command {
         workspace: String,
         agent: String,
     },
+    /// Continue an interrupted run from its recorded events (`huddle resume`): finished
+    /// workspaces are not redone, running ones go on from their last message.
+    ResumeRun {
+        events: Vec<Event>,
+    },
     Shutdown,
 }
 
@@ -130,6 +135,12 @@ pub enum Event {
         max_turns: u32,
         max_depth: usize,
         concurrency: usize,
+    },
+    /// An interrupted run goes on: `finished` of `workspaces` had ended, `messages` were posted.
+    RunResumed {
+        finished: usize,
+        workspaces: usize,
+        messages: usize,
     },
     PlanStarted {
         attempt: u32,

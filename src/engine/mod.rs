@@ -8,6 +8,7 @@ mod inspect;
 pub mod plan;
 pub mod planner;
 pub mod protocol;
+pub mod resume;
 mod runtime;
 pub mod workspace;
 

@@ -8,6 +8,7 @@ use tokio::sync::mpsc;
 use super::event::{Event, Status, Target};
 use super::plan::{self, Plan};
 use super::protocol;
+use super::resume::History;
 use super::runtime::{CallScope, PlanDecision, Shared, Stream};
 use crate::llm::LlmError;
 
@@ -16,6 +17,7 @@ pub(crate) async fn run_task(
     shared: Arc<Shared>,
     task: String,
     mut decisions: mpsc::UnboundedReceiver<PlanDecision>,
+    resume: Option<Arc<History>>,
 ) {
     let cfg = &shared.config;
     shared.emit(Event::RunStarted {
@@ -33,6 +35,20 @@ pub(crate) async fn run_task(
         status: Status::Running,
     });
     let cancel = shared.run_token();
+
+    // An interrupted run with an approved plan goes on from its history; one interrupted before
+    // approval plans again.
+    if let Some(history) = resume.filter(|h| h.plan.is_some()) {
+        let plan = history.plan.clone().expect("filtered above");
+        history.restore_usage(&shared);
+        shared.emit(Event::RunResumed {
+            finished: history.finished.len(),
+            workspaces: plan.nodes().len(),
+            messages: history.messages(),
+        });
+        super::aggregate::run_plan(shared.clone(), task, plan, Some(history)).await;
+        return;
+    }
 
     let mut attempt = 1;
     let mut current = match make_plan(&shared, &task, None, None, attempt).await {
@@ -77,7 +93,7 @@ pub(crate) async fn run_task(
     // From here on, approve and revise are answered with "no plan is waiting for review".
     drop(decisions);
     shared.emit(Event::PlanApproved);
-    super::aggregate::run_plan(shared.clone(), task, current).await;
+    super::aggregate::run_plan(shared.clone(), task, current, None).await;
 }
 
 fn finish_failed(shared: &Shared, task: &str, reason: String) {

@@ -533,7 +533,19 @@ async fn command_loop(shared: Arc<Shared>, mut commands: mpsc::UnboundedReceiver
     while let Some(cmd) = commands.recv().await {
         tracing::debug!(?cmd, "command");
         match cmd {
-            Command::StartTask { task } => {
+            Command::StartTask { .. } | Command::ResumeRun { .. } => {
+                let (task, resume) = match cmd {
+                    Command::ResumeRun { events } => {
+                        let history = super::resume::History::from_events(&events);
+                        if history.ended {
+                            shared.warn(None, "this run had already ended; nothing to resume");
+                            continue;
+                        }
+                        (history.task.clone(), Some(Arc::new(history)))
+                    }
+                    Command::StartTask { task } => (task, None),
+                    _ => continue,
+                };
                 if run.as_ref().is_some_and(|r| !r.is_finished()) {
                     shared.warn(
                         None,
@@ -551,7 +563,7 @@ async fn command_loop(shared: Arc<Shared>, mut commands: mpsc::UnboundedReceiver
                 *lock(&shared.started) = Instant::now();
                 let (tx, rx) = mpsc::unbounded_channel();
                 decisions = Some(tx);
-                run = Some(tokio::spawn(supervise(shared.clone(), task, rx)));
+                run = Some(tokio::spawn(supervise(shared.clone(), task, rx, resume)));
             }
             Command::ApprovePlan => send_decision(&shared, &decisions, PlanDecision::Approve),
             Command::RevisePlan { feedback } => {
@@ -599,11 +611,13 @@ async fn supervise(
     shared: Arc<Shared>,
     task: String,
     decisions: mpsc::UnboundedReceiver<PlanDecision>,
+    resume: Option<Arc<super::resume::History>>,
 ) {
     let run = tokio::spawn(super::planner::run_task(
         shared.clone(),
         task.clone(),
         decisions,
+        resume,
     ));
     if let Err(e) = run.await
         && e.is_panic()

@@ -11,6 +11,7 @@ use super::aggregate::Outcome;
 use super::event::{ALL, Event, Message, Status, USER};
 use super::plan::Plan;
 use super::protocol::{self, TurnContext};
+use super::resume::Step;
 use super::runtime::{CallScope, Injected, Shared, Stream, lock, now_ms};
 use crate::llm::{LlmError, LlmResponse};
 use crate::team::Agent;
@@ -51,6 +52,7 @@ pub(crate) async fn run_leaf(
     task: &str,
     node: &Plan,
     parent: Option<&str>,
+    resume: Option<&[Step]>,
 ) -> Outcome {
     let members: Vec<Agent> = node
         .agents
@@ -93,7 +95,10 @@ pub(crate) async fn run_leaf(
     } else {
         format!("{}\n\n{}", node.title, node.description.trim())
     };
-    leaf.post(USER, vec![ALL.into()], brief);
+    match resume.filter(|steps| !steps.is_empty()) {
+        Some(steps) => leaf.replay(steps),
+        None => leaf.post(USER, vec![ALL.into()], brief),
+    }
 
     let status = match leaf.run(task, &ctx_node, &cancel, &mut inbox).await {
         Ok(()) => Status::Done,
@@ -187,7 +192,49 @@ impl Leaf<'_> {
         self.shared.emit(Event::MessagePosted {
             message: message.clone(),
         });
-        if message.to.iter().any(|t| t == USER) && from != USER {
+        self.record(message);
+    }
+
+    /// Brings a resumed workspace back to where its recorded steps left it: the same log, turn
+    /// count, queue and loop counters as before, without emitting anything. A turn that started
+    /// but posted nothing is taken again.
+    fn replay(&mut self, steps: &[Step]) {
+        let mut open: Option<(String, bool)> = None;
+        for step in steps {
+            match step {
+                Step::Turn(agent) => {
+                    let queued = self.queue.iter().position(|a| a == agent);
+                    if let Some(i) = queued {
+                        self.queue.remove(i);
+                    }
+                    self.turns += 1;
+                    open = Some((agent.clone(), queued.is_some()));
+                }
+                Step::Posted(message) => {
+                    if message.from != USER {
+                        if !message.to.iter().any(|t| t == USER) {
+                            self.is_loop(&message.from, &message.to, &message.content);
+                        }
+                        self.last_speaker = Some(message.from.clone());
+                    }
+                    if open.as_ref().is_some_and(|(a, _)| *a == message.from) {
+                        open = None;
+                    }
+                    self.record(message.clone());
+                }
+            }
+        }
+        if let Some((agent, queued)) = open {
+            self.turns = self.turns.saturating_sub(1);
+            if queued {
+                self.queue.push_front(agent);
+            }
+        }
+    }
+
+    /// Adds a posted message to the log and queues a turn for each addressed agent.
+    fn record(&mut self, message: Message) {
+        if message.to.iter().any(|t| t == USER) && message.from != USER {
             self.result = Some(message.content.clone());
         }
         for m in &self.members {

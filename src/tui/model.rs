@@ -371,6 +371,20 @@ impl RunModel {
                 }
             }
             Event::AgentInspected { .. } => self.inspection = Some(event.clone()),
+            Event::RunResumed {
+                finished,
+                workspaces,
+                messages,
+            } => {
+                self.phase = Phase::Running;
+                self.status = Status::Running;
+                self.plan_log.push_notice(
+                    Notice::Info,
+                    &format!(
+                        "resumed: {finished} of {workspaces} workspaces had finished, {messages} messages were kept; the rest goes on"
+                    ),
+                );
+            }
         }
     }
 
