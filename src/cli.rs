@@ -32,6 +32,30 @@ pub enum Cmd {
         #[command(flatten)]
         opts: Box<RunOpts>,
     },
+    /// Continue an interrupted run from its session directory (finished work is not redone).
+    Resume {
+        /// The session directory (it holds events.jsonl).
+        session: PathBuf,
+        /// Plain progress lines instead of the dashboard.
+        #[arg(long)]
+        headless: bool,
+        /// With --headless: print every event as one JSON line.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        opts: Box<RunOpts>,
+    },
+    /// Watch a recorded run again, finished or interrupted.
+    Replay {
+        /// The session directory (it holds events.jsonl).
+        session: PathBuf,
+        /// Print the progress lines instead of the dashboard.
+        #[arg(long)]
+        headless: bool,
+        /// Playback speed: 1 as recorded, 10 ten times faster, 0 at once.
+        #[arg(long, default_value_t = 4.0)]
+        speed: f64,
+    },
     /// List the team presets.
     Teams,
 }

@@ -291,14 +291,14 @@ pub fn compact(n: u64) -> String {
 pub async fn run(
     config: crate::engine::EngineConfig,
     client: crate::llm::Client,
-    task: String,
+    start: crate::engine::Command,
     mut session: crate::session::SessionWriter,
     json: bool,
 ) -> i32 {
     use crate::engine::{Command, Engine, Target};
 
     let (engine, mut events) = Engine::spawn(config, client);
-    engine.send(Command::StartTask { task });
+    engine.send(start);
     let mut printer = Printer::new(json);
     // Events go to stdout as JSON lines, or to stderr as progress; notes always to stderr, so
     // that a JSON stream stays pure JSON.
@@ -360,6 +360,43 @@ pub async fn run(
         );
     }
     if status == Status::Done { 0 } else { 1 }
+}
+
+/// Longest pause between two replayed events: a run that sat paused for an hour replays on.
+pub const REPLAY_MAX_GAP: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Prints a recorded run again as progress lines, at `speed` times the recorded pace (0: at
+/// once), and its report if it has one. Returns the exit code.
+pub fn replay(events: &[crate::session::Recorded], speed: f64) -> i32 {
+    let mut printer = Printer::new(false);
+    let mut progress = anstream::stderr();
+    let mut last_ts = events.first().map(|r| r.ts).unwrap_or(0);
+    let mut report = None;
+    for r in events {
+        if speed > 0.0 {
+            let gap = r.ts.saturating_sub(last_ts) as f64 / speed;
+            std::thread::sleep(std::time::Duration::from_millis(gap as u64).min(REPLAY_MAX_GAP));
+        }
+        last_ts = r.ts;
+        if let Err(e) = printer.handle(&r.event, &mut progress) {
+            tracing::warn!("cannot print progress: {e}");
+        }
+        if let Event::RunDone { report: text, .. } = &r.event {
+            report = Some(text.clone());
+        }
+    }
+    match report {
+        Some(text) => {
+            let _ = writeln!(std::io::stdout().lock(), "\n{}", sanitize(&text));
+        }
+        None => {
+            let _ = writeln!(
+                progress,
+                "the recording ends here: the run was interrupted (huddle resume continues it)"
+            );
+        }
+    }
+    0
 }
 
 #[cfg(test)]

@@ -2,19 +2,49 @@
 //! settings merged and checked up front (so bad input fails before anything opens), then, per
 //! task, the team, the engine settings and a fresh session directory.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
 
 use crate::cli::RunOpts;
 use crate::config;
-use crate::engine::EngineConfig;
+use crate::engine::{EngineConfig, Event};
 use crate::llm::Client;
 use crate::session::{self, SessionWriter};
+use crate::team::Team;
+
+/// The settings a run started with, kept in its session (`settings.json`) so that `resume`
+/// continues it with the same team, provider, model, seed and limits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    pub task: String,
+    pub team: Team,
+    pub provider: String,
+    pub model: String,
+    pub seed: Option<u64>,
+    pub sim_speed: Option<f64>,
+    pub sim_faults: Option<String>,
+    pub max_turns: Option<u32>,
+    pub max_depth: Option<usize>,
+    pub concurrency: Option<usize>,
+}
+
+/// An interrupted run, ready to go on.
+pub struct Resumed {
+    pub prepared: Prepared,
+    /// Its events so far, in order.
+    pub events: Vec<Event>,
+    /// Bytes of a torn last line that were dropped.
+    pub torn: usize,
+}
 
 /// Checked settings: the provider client and model, and the options they came from.
 pub struct Launcher {
     opts: RunOpts,
     client: Client,
     model: String,
+    /// The team of a resumed run, as it was.
+    team: Option<Team>,
 }
 
 /// What one run needs: engine settings, the client, and its open session.
@@ -47,7 +77,76 @@ impl Launcher {
             opts,
             client,
             model,
+            team: None,
         })
+    }
+
+    /// Opens an interrupted session to continue it: its events and settings, under any flags
+    /// given now (`--provider`, `--sim-speed`, ...). A run that ended is not resumed.
+    pub fn resume(dir: &Path, flags: RunOpts) -> Result<(Self, Resumed), String> {
+        let loaded = session::load(dir).map_err(|e| match e {
+            session::SessionError::Read { .. } => format!(
+                "{} is not a huddle session (no readable events.jsonl)",
+                dir.display()
+            ),
+            other => other.to_string(),
+        })?;
+        if loaded.ended() {
+            return Err(format!(
+                "the run in {} already ended; watch it again with huddle replay {0}",
+                dir.display()
+            ));
+        }
+        let path = dir.join("settings.json");
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let settings: Settings = serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not valid: {e}", path.display()))?;
+        let recorded = RunOpts {
+            team: None,
+            provider: Some(settings.provider.clone()),
+            model: Some(settings.model.clone()),
+            max_turns: settings.max_turns,
+            max_depth: settings.max_depth,
+            concurrency: settings.concurrency,
+            session_dir: None,
+            seed: settings.seed,
+            sim_speed: settings.sim_speed,
+            sim_faults: settings.sim_faults.clone(),
+        };
+        let opts = RunOpts {
+            team: flags.team.clone(),
+            provider: flags.provider.or(recorded.provider),
+            model: flags.model.or(recorded.model),
+            max_turns: flags.max_turns.or(recorded.max_turns),
+            max_depth: flags.max_depth.or(recorded.max_depth),
+            concurrency: flags.concurrency.or(recorded.concurrency),
+            session_dir: None,
+            seed: flags.seed.or(recorded.seed),
+            sim_speed: flags.sim_speed.or(recorded.sim_speed),
+            sim_faults: flags.sim_faults.or(recorded.sim_faults),
+        };
+        let mut launcher = Self::new(opts)?;
+        if flags.team.is_none() {
+            launcher.team = Some(settings.team);
+        }
+        let team = match &launcher.team {
+            Some(t) => t.clone(),
+            None => config::team(&launcher.opts, &settings.task).map_err(|e| e.to_string())?,
+        };
+        let config = config::engine_config(&launcher.opts, team, launcher.model.clone())
+            .map_err(|e| e.to_string())?;
+        let session = SessionWriter::append(dir).map_err(|e| e.to_string())?;
+        let resumed = Resumed {
+            prepared: Prepared {
+                config,
+                client: launcher.client.clone(),
+                session,
+            },
+            events: loaded.events(),
+            torn: loaded.torn,
+        };
+        Ok((launcher, resumed))
     }
 
     /// Provider and model in a few words, e.g. "sim · sim-1 (offline simulation)".
@@ -68,8 +167,11 @@ impl Launcher {
                     .into(),
             );
         }
-        let team = config::team(&self.opts, task).map_err(|e| e.to_string())?;
-        let config = config::engine_config(&self.opts, team, self.model.clone())
+        let team = match &self.team {
+            Some(t) => t.clone(),
+            None => config::team(&self.opts, task).map_err(|e| e.to_string())?,
+        };
+        let config = config::engine_config(&self.opts, team.clone(), self.model.clone())
             .map_err(|e| e.to_string())?;
         let dir: PathBuf = match self.opts.session_dir.clone() {
             Some(d) => d,
@@ -78,6 +180,22 @@ impl Launcher {
                 .map_err(|e| e.to_string())?,
         };
         let session = SessionWriter::create(&dir).map_err(|e| e.to_string())?;
+        let settings = Settings {
+            task: task.to_string(),
+            team,
+            provider: self.client.provider().to_string(),
+            model: self.model.clone(),
+            seed: self.opts.seed,
+            sim_speed: self.opts.sim_speed,
+            sim_faults: self.opts.sim_faults.clone(),
+            max_turns: self.opts.max_turns,
+            max_depth: self.opts.max_depth,
+            concurrency: self.opts.concurrency,
+        };
+        let json = serde_json::to_string_pretty(&settings).map_err(|e| e.to_string())?;
+        session
+            .write_file("settings.json", json.as_bytes())
+            .map_err(|e| e.to_string())?;
         Ok(Prepared {
             config,
             client: self.client.clone(),

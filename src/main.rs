@@ -17,6 +17,17 @@ fn main() -> ExitCode {
             list_teams();
             ExitCode::SUCCESS
         }
+        Some(Cmd::Resume {
+            session,
+            headless,
+            json,
+            opts,
+        }) => resume(&session, *opts, headless || json || !is_terminal(), json),
+        Some(Cmd::Replay {
+            session,
+            headless,
+            speed,
+        }) => replay(&session, speed, headless || !is_terminal()),
         Some(Cmd::Run {
             task,
             headless,
@@ -65,7 +76,59 @@ fn dashboard(task: Option<String>, opts: RunOpts, start: bool) -> ExitCode {
         Ok(l) => l,
         Err(e) => return bad_input(e),
     };
-    ExitCode::from(tui::run(launcher, task, start) as u8)
+    ExitCode::from(tui::run(launcher, tui::Begin::Task { task, start }) as u8)
+}
+
+/// `huddle resume`: the interrupted run goes on, in the dashboard or headless.
+fn resume(dir: &std::path::Path, opts: RunOpts, headless: bool, json: bool) -> ExitCode {
+    let (launcher, resumed) = match Launcher::resume(dir, opts) {
+        Ok(r) => r,
+        Err(e) => return bad_input(e),
+    };
+    if resumed.torn > 0 {
+        eprintln!(
+            "note: the last event in {} was cut short by the interruption ({} bytes); it is left out",
+            dir.display(),
+            resumed.torn
+        );
+    }
+    if !headless {
+        return ExitCode::from(tui::run(launcher, tui::Begin::Resume(Box::new(resumed))) as u8);
+    }
+    let mut prepared = resumed.prepared;
+    prepared.config.auto_approve = true;
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => return bad_input(format!("cannot start the async runtime: {e}")),
+    };
+    let code = runtime.block_on(headless::run(
+        prepared.config,
+        prepared.client,
+        huddle::engine::Command::ResumeRun {
+            events: resumed.events,
+        },
+        prepared.session,
+        json,
+    ));
+    ExitCode::from(code as u8)
+}
+
+/// `huddle replay`: a recorded run shown again, at `speed` times the recorded pace.
+fn replay(dir: &std::path::Path, speed: f64, headless: bool) -> ExitCode {
+    if !speed.is_finite() || speed < 0.0 {
+        return bad_input(format!("--speed must be 0 or more, not {speed}"));
+    }
+    let loaded = match session::load(dir) {
+        Ok(l) => l,
+        Err(e) => return bad_input(e),
+    };
+    if loaded.events.is_empty() {
+        return bad_input(format!("{} holds no events to replay", dir.display()));
+    }
+    if headless {
+        return ExitCode::from(headless::replay(&loaded.events, speed) as u8);
+    }
+    ExitCode::from(tui::replay(dir, loaded.events, speed) as u8)
 }
 
 fn run_headless(task: String, opts: RunOpts, json: bool) -> ExitCode {
@@ -82,7 +145,7 @@ fn run_headless(task: String, opts: RunOpts, json: bool) -> ExitCode {
     let code = runtime.block_on(headless::run(
         prepared.config,
         prepared.client,
-        task,
+        huddle::engine::Command::StartTask { task },
         prepared.session,
         json,
     ));

@@ -10,7 +10,8 @@ use huddle::llm::Client;
 use huddle::llm::sim::{Pacing, SimClient};
 use huddle::team;
 
-const TASK: &str = "Organize a world-class tech conference called FutureTech 2025 with 500 attendees";
+const TASK: &str =
+    "Organize a world-class tech conference called FutureTech 2025 with 500 attendees";
 
 fn engine() -> (
     huddle::engine::EngineHandle,
@@ -94,7 +95,9 @@ async fn a_run_cut_anywhere_resumes_to_the_same_report_without_losing_or_repeati
         .unwrap();
     let last = full.len() - 1;
     // Cut points from just after approval to just before the end, through every phase.
-    let cuts: Vec<usize> = (0..24).map(|i| approved + 1 + i * (last - approved - 1) / 23).collect();
+    let cuts: Vec<usize> = (0..24)
+        .map(|i| approved + 1 + i * (last - approved - 1) / 23)
+        .collect();
     for cut in cuts {
         let before = &full[..cut];
         let (engine, mut rx) = engine();
@@ -166,10 +169,7 @@ async fn a_run_cut_before_approval_plans_again_and_an_ended_run_is_not_resumed()
     });
     let after = until_done(&mut rx).await;
     assert!(after.iter().any(|e| matches!(e, Event::PlanStarted { .. })));
-    assert_eq!(
-        deliverable(report(&after).1),
-        deliverable(report(&full).1)
-    );
+    assert_eq!(deliverable(report(&after).1), deliverable(report(&full).1));
 
     engine.send(Command::ResumeRun { events: full });
     let warning = tokio::time::timeout(Duration::from_secs(10), rx.recv())

@@ -89,8 +89,14 @@ fn run_node(
         }
         let outcome = if node.is_leaf() {
             let steps = resume.as_ref().and_then(|h| h.steps.get(&node.id));
-            workspace::run_leaf(&shared, &task, &node, parent.as_deref(), steps.map(Vec::as_slice))
-                .await
+            workspace::run_leaf(
+                &shared,
+                &task,
+                &node,
+                parent.as_deref(),
+                steps.map(Vec::as_slice),
+            )
+            .await
         } else {
             run_inner(&shared, &task, &node, parent.as_deref(), &records, resume).await
         };

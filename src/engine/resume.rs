@@ -149,7 +149,10 @@ impl History {
                     .or_default()
                     .add_call(&c.usage, c.cost_usd);
                 if let Some(agent) = &c.agent {
-                    book.agents.entry(ws, agent).totals.add_call(&c.usage, c.cost_usd);
+                    book.agents
+                        .entry(ws, agent)
+                        .totals
+                        .add_call(&c.usage, c.cost_usd);
                 }
             }
         }
@@ -216,7 +219,7 @@ mod tests {
             },
         ];
         let h = History::from_events(&events);
-        assert_eq!(h.plan.unwrap().id, "second");
+        assert_eq!(h.plan.as_ref().unwrap().id, "second");
         assert_eq!(h.steps["w"].len(), 4);
         assert_eq!(h.steps["w"][3], Step::Turn("b".into()));
         assert_eq!(h.messages(), 2);

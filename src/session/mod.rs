@@ -10,6 +10,9 @@ use serde::Serialize;
 use crate::engine::Event;
 use crate::engine::plan::slug;
 
+mod history;
+pub use history::{Loaded, Recorded, load};
+
 /// Why the session directory could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
@@ -27,6 +30,17 @@ pub enum SessionError {
     Exists { path: String },
     #[error("no data directory: set XDG_DATA_HOME or HOME, or pass --session-dir")]
     NoDataDir,
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} line {line} is not an event ({problem})")]
+    Corrupt {
+        path: String,
+        line: usize,
+        problem: String,
+    },
 }
 
 /// The default parent of session directories: `$XDG_DATA_HOME/huddle/sessions`.
@@ -126,6 +140,31 @@ impl SessionWriter {
             dir: dir.to_path_buf(),
             events: BufWriter::new(file),
         })
+    }
+
+    /// Opens an existing session to go on writing it (`huddle resume`). A torn last line is cut
+    /// off first, so that the next event starts on a line of its own.
+    pub fn append(dir: &Path) -> Result<Self, SessionError> {
+        let loaded = load(dir)?;
+        let path = dir.join("events.jsonl");
+        let werr = |source| SessionError::Write {
+            path: path.display().to_string(),
+            source,
+        };
+        let file = OpenOptions::new().write(true).open(&path).map_err(werr)?;
+        file.set_len(loaded.valid_len).map_err(werr)?;
+        let mut file = file;
+        use std::io::Seek;
+        file.seek(std::io::SeekFrom::End(0)).map_err(werr)?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            events: BufWriter::new(file),
+        })
+    }
+
+    /// Writes a small file of the session whole or not at all (settings, for `resume`).
+    pub fn write_file(&self, name: &str, bytes: &[u8]) -> Result<(), SessionError> {
+        write_atomic(&self.dir.join(name), bytes)
     }
 
     pub fn dir(&self) -> &Path {

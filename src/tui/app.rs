@@ -55,6 +55,19 @@ pub enum Overlay {
     ConfirmCancel(Target),
 }
 
+/// Playback of a recorded run (`huddle replay`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Playback {
+    /// Times the recorded pace.
+    pub speed: f64,
+    pub paused: bool,
+    /// Events shown so far, and in all.
+    pub shown: usize,
+    pub total: usize,
+    /// Show everything left at once.
+    pub to_end: bool,
+}
+
 /// A one-line message in the hint bar until the next key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Flash {
@@ -93,6 +106,8 @@ pub struct App {
     pub provider_hint: Option<String>,
     /// NO_COLOR: draw without colours.
     pub no_color: bool,
+    /// Set while replaying a recorded run: nothing is sent to an engine.
+    pub playback: Option<Playback>,
     /// The tree widget's scroll offset between frames (the only state drawing touches).
     pub tree_state: RefCell<TreeState<String>>,
 }
@@ -116,6 +131,7 @@ impl App {
             session: None,
             provider_hint: None,
             no_color: false,
+            playback: None,
             tree_state: RefCell::new(TreeState::default()),
         };
         if let Some(task) = task {
@@ -277,6 +293,9 @@ impl App {
         if self.typing {
             return vec![Context::Always];
         }
+        if self.playback.is_some() {
+            return vec![Context::Always, Context::Replay, Context::Dashboard];
+        }
         if self.model.phase == Phase::Review {
             vec![Context::Always, Context::Review, Context::Dashboard]
         } else {
@@ -325,10 +344,12 @@ impl App {
 
     fn quit_now(&mut self) -> Vec<Effect> {
         let mut effects = vec![];
-        if matches!(
-            self.model.phase,
-            Phase::Planning | Phase::Review | Phase::Running
-        ) {
+        if self.playback.is_none()
+            && matches!(
+                self.model.phase,
+                Phase::Planning | Phase::Review | Phase::Running
+            )
+        {
             effects.push(Effect::Send(Command::Cancel {
                 target: Target::Run,
             }));
@@ -513,10 +534,12 @@ impl App {
         let running = matches!(self.model.phase, Phase::Running);
         match action {
             Action::Quit => {
-                if matches!(
-                    self.model.phase,
-                    Phase::Planning | Phase::Review | Phase::Running
-                ) {
+                if self.playback.is_none()
+                    && matches!(
+                        self.model.phase,
+                        Phase::Planning | Phase::Review | Phase::Running
+                    )
+                {
                     self.overlay = Some(Overlay::ConfirmQuit);
                     return vec![];
                 }
@@ -605,6 +628,16 @@ impl App {
             Action::Command => {
                 self.typing = true;
                 self.input.insert_char('/');
+            }
+            Action::Faster | Action::Slower | Action::ReplayPause | Action::ReplayEnd => {
+                if let Some(p) = &mut self.playback {
+                    match action {
+                        Action::Faster => p.speed = (p.speed * 2.0).min(256.0),
+                        Action::Slower => p.speed = (p.speed / 2.0).max(0.25),
+                        Action::ReplayPause => p.paused = !p.paused,
+                        _ => p.to_end = true,
+                    }
+                }
             }
             Action::Approve => {
                 if self.model.phase == Phase::Review {

@@ -34,6 +34,11 @@ pub enum Action {
     /// Enter: approve the plan in review.
     Approve,
     Close,
+    /// Replay: twice as fast / half as fast / pause or continue / jump to the end.
+    Faster,
+    Slower,
+    ReplayPause,
+    ReplayEnd,
 }
 
 /// When a binding applies.
@@ -47,6 +52,8 @@ pub enum Context {
     Review,
     /// An overlay (help, inspector) is open.
     Overlay,
+    /// Watching a recorded run (`huddle replay`).
+    Replay,
 }
 
 /// One row of the key table.
@@ -273,6 +280,38 @@ pub static BINDINGS: &[Binding] = &[
         |k| k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c')
     ),
     key!(
+        "+/-",
+        "replay faster / slower",
+        Replay,
+        Action::Faster,
+        true,
+        |k| matches!(k.code, KeyCode::Char('+' | '='))
+    ),
+    key!(
+        "-",
+        "replay half as fast",
+        Replay,
+        Action::Slower,
+        false,
+        |k| k.code == KeyCode::Char('-')
+    ),
+    key!(
+        ".",
+        "pause / continue the replay",
+        Replay,
+        Action::ReplayPause,
+        true,
+        |k| k.code == KeyCode::Char('.')
+    ),
+    key!(
+        ">",
+        "jump to the end of the replay",
+        Replay,
+        Action::ReplayEnd,
+        false,
+        |k| k.code == KeyCode::Char('>')
+    ),
+    key!(
         "Esc/q",
         "close",
         Overlay,
@@ -345,6 +384,7 @@ pub fn help_sections() -> Vec<(&'static str, Vec<&'static Binding>)> {
         ("Dashboard", Context::Dashboard),
         ("Plan review", Context::Review),
         ("Anywhere, also while typing", Context::Always),
+        ("Replay (huddle replay)", Context::Replay),
         ("Help and inspector", Context::Overlay),
     ]
     .into_iter()

@@ -24,8 +24,8 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::engine::{Command, Engine, EngineHandle, Event, Status};
-use crate::launch::Launcher;
-use crate::session::SessionWriter;
+use crate::launch::{Launcher, Resumed};
+use crate::session::{Recorded, SessionWriter};
 
 use app::{App, Effect, Input};
 
@@ -63,8 +63,38 @@ impl Running {
     }
 }
 
+/// How the dashboard opens.
+pub enum Begin {
+    /// Empty or with a task filled in (and, with `start`, sent to the planner at once).
+    Task { task: Option<String>, start: bool },
+    /// An interrupted run going on (`huddle resume`).
+    Resume(Box<Resumed>),
+    /// A recorded run shown again (`huddle replay`), no engine.
+    Replay {
+        session: String,
+        events: Vec<Recorded>,
+        speed: f64,
+    },
+}
+
 /// Opens the dashboard; returns the process exit code.
-pub fn run(launcher: Launcher, task: Option<String>, start: bool) -> i32 {
+pub fn run(launcher: Launcher, begin: Begin) -> i32 {
+    open(Some(launcher), begin)
+}
+
+/// Replays a recorded run in the dashboard at `speed` times its pace.
+pub fn replay(dir: &std::path::Path, events: Vec<Recorded>, speed: f64) -> i32 {
+    open(
+        None,
+        Begin::Replay {
+            session: dir.display().to_string(),
+            events,
+            speed,
+        },
+    )
+}
+
+fn open(launcher: Option<Launcher>, begin: Begin) -> i32 {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -72,7 +102,7 @@ pub fn run(launcher: Launcher, task: Option<String>, start: bool) -> i32 {
             return 2;
         }
     };
-    let outcome = runtime.block_on(dashboard(&launcher, task, start));
+    let outcome = runtime.block_on(dashboard(launcher.as_ref(), begin));
     match outcome {
         Ok(Exit { session, report }) => {
             if let Some(dir) = session {
@@ -95,32 +125,83 @@ struct Exit {
     report: Option<String>,
 }
 
-async fn dashboard(launcher: &Launcher, task: Option<String>, start: bool) -> io::Result<Exit> {
+async fn dashboard(launcher: Option<&Launcher>, begin: Begin) -> io::Result<Exit> {
     let (mut terminal, _guard) = terminal::init()?;
     let size = terminal.size()?;
     let opened = Instant::now();
-    let mut app = App::new(task.clone(), (size.width, size.height));
-    app.provider_hint = Some(launcher.describe());
+    let prefill = match &begin {
+        Begin::Task { task, .. } => task.clone(),
+        _ => None,
+    };
+    let mut app = App::new(prefill, (size.width, size.height));
+    app.provider_hint = launcher.map(Launcher::describe);
     app.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let mut running: Option<Running> = None;
+    let mut pending: Vec<Effect> = vec![];
+    let mut player: Option<Player> = None;
+    match begin {
+        Begin::Task {
+            task: Some(task),
+            start: true,
+        } => pending = app.begin(task),
+        Begin::Task { .. } => {}
+        Begin::Resume(resumed) => {
+            let Resumed {
+                prepared, events, ..
+            } = *resumed;
+            for event in &events {
+                app.update(Input::Engine(Box::new(event.clone())));
+            }
+            app.typing = false;
+            app.started_ms = Some(0);
+            app.session = Some(prepared.session.dir().display().to_string());
+            let (engine, rx) = Engine::spawn(prepared.config, prepared.client);
+            engine.send(Command::ResumeRun { events });
+            running = Some(Running {
+                engine,
+                events: rx,
+                session: prepared.session,
+                disk_error_shown: false,
+            });
+        }
+        Begin::Replay {
+            session,
+            events,
+            speed,
+        } => {
+            app.typing = false;
+            app.session = Some(session);
+            app.playback = Some(app::Playback {
+                speed,
+                paused: false,
+                shown: 0,
+                total: events.len(),
+                to_end: speed == 0.0,
+            });
+            player = Some(Player::new(events));
+        }
+    }
     let mut keys = EventStream::new();
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
     let mut last_frame = Instant::now() - FRAME;
-    let mut pending: Vec<Effect> = match (start, task) {
-        (true, Some(task)) => app.begin(task),
-        _ => vec![],
-    };
     loop {
         app.update(Input::Tick(opened.elapsed().as_millis() as u64));
         for effect in pending.drain(..) {
             match effect {
                 Effect::Send(cmd) => match &running {
                     Some(r) => r.engine.send(cmd),
+                    None if app.playback.is_some() => {
+                        app.notice("this is a replay: nothing runs, nothing to steer", true)
+                    }
                     None => app.notice("no run is going", true),
                 },
+                Effect::Start(_) if launcher.is_none() => {
+                    app.notice("this is a replay; start new runs with huddle", true)
+                }
                 Effect::Start(task) => {
+                    let Some(launcher) = launcher else { continue };
                     if let Some(old) = running.take() {
                         old.engine.send(Command::Shutdown);
                     }
@@ -155,6 +236,7 @@ async fn dashboard(launcher: &Launcher, task: Option<String>, start: bool) -> io
         }
         let active = running.is_some() && app.model.elapsed_ms.is_none();
         let next_frame = tokio::time::Instant::from_std(last_frame + FRAME);
+        let next_replayed = player.as_ref().and_then(|p| p.due(app.playback.as_ref()));
         tokio::select! {
             biased;
             _ = tokio::time::sleep_until(next_frame), if dirty => {
@@ -188,6 +270,12 @@ async fn dashboard(launcher: &Launcher, task: Option<String>, start: bool) -> io
                 }
                 dirty = true;
             }
+            _ = tokio::time::sleep_until(next_replayed.unwrap_or_else(tokio::time::Instant::now)), if next_replayed.is_some() => {
+                if let Some(p) = player.as_mut() {
+                    p.play(&mut app);
+                }
+                dirty = true;
+            }
             _ = clock.tick(), if active => {
                 app.update(Input::Tick(opened.elapsed().as_millis() as u64));
                 dirty = true;
@@ -199,6 +287,65 @@ async fn dashboard(launcher: &Launcher, task: Option<String>, start: bool) -> io
         session: app.session.clone(),
         report: None,
     })
+}
+
+/// Plays recorded events into the dashboard at the recorded pace times the playback speed.
+struct Player {
+    events: std::vec::IntoIter<Recorded>,
+    next: Option<Recorded>,
+    /// Recorded time of the last event shown, and when it was shown.
+    last: Option<(u64, tokio::time::Instant)>,
+}
+
+impl Player {
+    fn new(events: Vec<Recorded>) -> Self {
+        let mut events = events.into_iter();
+        let next = events.next();
+        Self {
+            events,
+            next,
+            last: None,
+        }
+    }
+
+    /// When the next event is due; None at the end or while paused.
+    fn due(&self, playback: Option<&app::Playback>) -> Option<tokio::time::Instant> {
+        let next = self.next.as_ref()?;
+        let playback = playback?;
+        if playback.to_end {
+            return Some(tokio::time::Instant::now());
+        }
+        if playback.paused {
+            return None;
+        }
+        Some(match self.last {
+            None => tokio::time::Instant::now(),
+            Some((ts, at)) => {
+                let gap = next.ts.saturating_sub(ts) as f64 / playback.speed.max(0.01);
+                at + Duration::from_millis(gap as u64).min(crate::headless::REPLAY_MAX_GAP)
+            }
+        })
+    }
+
+    /// Shows every event that is due now (all of them when jumping to the end).
+    fn play(&mut self, app: &mut App) {
+        let now = tokio::time::Instant::now();
+        let mut shown = 0;
+        while self.next.is_some() && shown < BATCH {
+            let to_end = app.playback.is_some_and(|p| p.to_end);
+            if shown > 0 && !to_end && self.due(app.playback.as_ref()).is_none_or(|d| d > now) {
+                break;
+            }
+            let Some(r) = self.next.take() else { break };
+            self.next = self.events.next();
+            self.last = Some((r.ts, now));
+            app.update(Input::Engine(Box::new(r.event)));
+            if let Some(p) = &mut app.playback {
+                p.shown += 1;
+            }
+            shown += 1;
+        }
+    }
 }
 
 /// Lets a cancelled run write its last events to the session before the engine stops.

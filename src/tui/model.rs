@@ -378,6 +378,15 @@ impl RunModel {
             } => {
                 self.phase = Phase::Running;
                 self.status = Status::Running;
+                // Replies cut off by the interruption are taken again from the start.
+                for w in self.workspaces.values_mut() {
+                    for a in &mut w.agents {
+                        if a.speaking {
+                            w.log.end_live(&a.name);
+                            a.speaking = false;
+                        }
+                    }
+                }
                 self.plan_log.push_notice(
                     Notice::Info,
                     &format!(

@@ -140,7 +140,18 @@ fn top_bar(app: &App, area: Rect, buf: &mut Buffer) {
             (format!("{g} {}", status_word(&m.status)), c)
         }
     };
-    let mut right = vec![Span::styled(state, Style::new().fg(color).bold())];
+    let mut right = vec![];
+    if let Some(p) = &app.playback {
+        let pct = (p.shown * 100).checked_div(p.total).unwrap_or(100);
+        let paused = if p.paused { "‖ " } else { "" };
+        right.push(
+            Span::raw(format!("{paused}replay ×{} · {pct}%", p.speed))
+                .magenta()
+                .bold(),
+        );
+        right.push(sep.clone());
+    }
+    right.push(Span::styled(state, Style::new().fg(color).bold()));
     if m.phase != Phase::Idle {
         right.push(sep.clone());
         right.push(Span::raw(format!(
@@ -391,6 +402,8 @@ fn hints(app: &App, area: Rect, buf: &mut Buffer) {
     }
     let contexts: Vec<Context> = if app.typing {
         return typing_hints(app, area, buf);
+    } else if app.playback.is_some() {
+        vec![Context::Replay, Context::Dashboard]
     } else if app.model.phase == Phase::Review {
         vec![Context::Review, Context::Dashboard]
     } else {
