@@ -456,6 +456,13 @@ impl App {
         self.notice(format!("cannot start: {error}"), true);
     }
 
+    /// Turns the dashboard into a player of a recorded run: keys steer the playback, nothing
+    /// is sent anywhere.
+    pub fn watch(&mut self, playback: Playback) {
+        self.playback = Some(playback);
+        self.typing = false;
+    }
+
     /// A one-line message in the hint bar until the next key.
     pub fn notice(&mut self, text: impl Into<String>, error: bool) {
         self.flash = Some(Flash {

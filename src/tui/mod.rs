@@ -169,9 +169,8 @@ async fn dashboard(launcher: Option<&Launcher>, begin: Begin) -> io::Result<Exit
             events,
             speed,
         } => {
-            app.typing = false;
             app.session = Some(session);
-            app.playback = Some(app::Playback {
+            app.watch(app::Playback {
                 speed,
                 paused: false,
                 shown: 0,

@@ -520,3 +520,64 @@ async fn tabs_cycle_through_plan_workspaces_and_summary() {
     assert!(matches!(app.tab, Tab::Workspace(_)));
     engine.send(Command::Shutdown);
 }
+
+#[tokio::test(start_paused = true)]
+async fn replay_plays_recorded_events_at_speed_pauses_and_jumps_to_the_end() {
+    use super::Player;
+    use super::app::Playback;
+    use crate::session::Recorded;
+
+    let (engine, mut rx) = engine();
+    let mut recorder = sim_app((100, 30));
+    engine.send(Command::StartTask { task: TASK.into() });
+    let mut events = vec![];
+    pump(&mut rx, &mut recorder, |e| {
+        events.push(e.clone());
+        matches!(e, Event::PlanReady { .. })
+    })
+    .await;
+    engine.send(Command::Shutdown);
+    // Recorded one second apart.
+    let recorded: Vec<Recorded> = events
+        .into_iter()
+        .enumerate()
+        .map(|(i, event)| Recorded {
+            ts: 1_000 * i as u64,
+            event,
+        })
+        .collect();
+    let total = recorded.len();
+    assert!(total > 3);
+    let mut app = sim_app((100, 30));
+    app.watch(Playback {
+        speed: 4.0,
+        paused: false,
+        shown: 0,
+        total,
+        to_end: false,
+    });
+    let mut player = Player::new(recorded);
+    let start = tokio::time::Instant::now();
+    assert!(player.due(app.playback.as_ref()).unwrap() <= start);
+    player.play(&mut app);
+    assert_eq!(
+        app.playback.unwrap().shown,
+        1,
+        "one event per recorded second"
+    );
+    // At ×4 the next is due a quarter of a second later.
+    let due = player.due(app.playback.as_ref()).unwrap();
+    assert_eq!(due - start, Duration::from_millis(250));
+    app.update(key(KeyCode::Char('+')));
+    assert_eq!(app.playback.unwrap().speed, 8.0);
+    app.update(key(KeyCode::Char('.')));
+    assert!(player.due(app.playback.as_ref()).is_none(), "paused");
+    assert!(screen(&app).contains("‖ replay ×8"));
+    // Nothing is sent anywhere from a replay, and q quits without asking.
+    app.update(key(KeyCode::Char('>')));
+    player.play(&mut app);
+    assert_eq!(app.playback.unwrap().shown, total);
+    assert!(player.due(app.playback.as_ref()).is_none(), "the end");
+    assert_eq!(app.model.phase, Phase::Review);
+    assert_eq!(app.update(key(KeyCode::Char('q'))), vec![Effect::Quit]);
+}
