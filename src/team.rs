@@ -139,7 +139,7 @@ struct RawTeam {
     description: String,
     #[serde(default)]
     keywords: Vec<String>,
-    agents: Vec<toml::Spanned<RawAgent>>,
+    agents: toml::Spanned<Vec<toml::Spanned<RawAgent>>>,
 }
 
 #[derive(Deserialize)]
@@ -169,8 +169,8 @@ pub fn parse(text: &str, path: &str) -> Result<Team, TeamError> {
     };
     let raw: RawTeam =
         toml::from_str(text).map_err(|e| invalid(e.span(), e.message().to_string()))?;
-    let mut agents: Vec<Agent> = Vec::with_capacity(raw.agents.len());
-    for spanned in &raw.agents {
+    let mut agents: Vec<Agent> = Vec::with_capacity(raw.agents.get_ref().len());
+    for spanned in raw.agents.get_ref() {
         let a = spanned.get_ref();
         let name = a.name.get_ref().trim();
         if !valid_name(name) {
@@ -190,16 +190,22 @@ pub fn parse(text: &str, path: &str) -> Result<Team, TeamError> {
                 ),
             ));
         }
-        if matches!(name, "USER" | "ALL") {
+        // Replies address agents ignoring case, so names must differ in more than case.
+        if name.eq_ignore_ascii_case("USER") || name.eq_ignore_ascii_case("ALL") {
             return Err(invalid(
                 Some(a.name.span()),
                 format!("'{name}' is reserved for addressing"),
             ));
         }
-        if agents.iter().any(|b| b.name == name) {
+        if let Some(b) = agents.iter().find(|b| b.name.eq_ignore_ascii_case(name)) {
+            let detail = if b.name == name {
+                String::new()
+            } else {
+                format!(" (same as '{}' ignoring case)", b.name)
+            };
             return Err(invalid(
                 Some(a.name.span()),
-                format!("duplicate agent name '{name}': names are unique in a roster"),
+                format!("duplicate agent name '{name}'{detail}: names are unique in a roster"),
             ));
         }
         agents.push(Agent {
@@ -213,7 +219,7 @@ pub fn parse(text: &str, path: &str) -> Result<Team, TeamError> {
     }
     if agents.len() < 2 {
         return Err(invalid(
-            None,
+            Some(raw.agents.span()),
             format!(
                 "a team needs at least 2 agents, this one has {}",
                 agents.len()

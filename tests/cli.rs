@@ -225,3 +225,140 @@ fn ctrl_c_cancels_the_run_and_the_session_records_it() {
         "a cancelled run still leaves its report"
     );
 }
+
+#[test]
+fn bad_team_files_are_one_clear_line_exit_2_and_nothing_written() {
+    let home = tempfile::tempdir().unwrap();
+    let agent = |name: &str| {
+        format!("\n[[agents]]\nname = \"{name}\"\nteam = \"t\"\ndescription = \"d\"\n")
+    };
+    let files = [
+        (
+            "dup.toml",
+            format!("name = \"x\"\n{}{}", agent("a"), agent("a")),
+        ),
+        (
+            "case.toml",
+            format!("name = \"x\"\n{}{}", agent("Ann"), agent("ann")),
+        ),
+        (
+            "reserved.toml",
+            format!("name = \"x\"\n{}{}", agent("a"), agent("user")),
+        ),
+        ("one.toml", format!("name = \"solo\"\n{}", agent("a"))),
+    ];
+    for (name, text) in &files {
+        std::fs::write(home.path().join(name), text).unwrap();
+    }
+    let session = home.path().join("session");
+    let cases: &[(&str, &str)] = &[
+        (
+            "missing.toml",
+            "missing.toml: cannot read team file: No such file",
+        ),
+        (
+            "dup.toml",
+            "dup.toml:9:8: duplicate agent name 'a': names are unique in a roster",
+        ),
+        (
+            "case.toml",
+            "case.toml:9:8: duplicate agent name 'ann' (same as 'Ann' ignoring case)",
+        ),
+        (
+            "reserved.toml",
+            "reserved.toml:9:8: 'user' is reserved for addressing",
+        ),
+        (
+            "one.toml",
+            "one.toml:3:1: a team needs at least 2 agents, this one has 1",
+        ),
+    ];
+    for (team, expected) in cases {
+        let args = [
+            "run",
+            TASK,
+            "--headless",
+            "--team",
+            team,
+            "--session-dir",
+            session.to_str().unwrap(),
+        ];
+        let out = huddle(home.path(), &args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{team}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{team}: one line, got {stderr}");
+        assert!(
+            stderr.starts_with("huddle: ") && stderr.contains(expected),
+            "{team}: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "{team}");
+        assert!(
+            !session.exists(),
+            "{team}: the session directory was created"
+        );
+    }
+    assert!(
+        !home.path().join("data").exists(),
+        "nothing was written to the data directory"
+    );
+}
+
+#[test]
+fn other_bad_input_leaves_the_given_session_directory_unmade() {
+    let home = tempfile::tempdir().unwrap();
+    let session = home.path().join("session");
+    let dir = session.to_str().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["run", "", "--headless", "--session-dir", dir],
+            "the task is empty",
+        ),
+        (
+            &[
+                "run",
+                TASK,
+                "--headless",
+                "--provider",
+                "gemini",
+                "--session-dir",
+                dir,
+            ],
+            "unknown provider 'gemini'",
+        ),
+        (
+            &[
+                "run",
+                TASK,
+                "--headless",
+                "--provider",
+                "anthropic",
+                "--session-dir",
+                dir,
+            ],
+            "ANTHROPIC_API_KEY",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = huddle(home.path(), args);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(
+            stderr.lines().count(),
+            1,
+            "{args:?}: one line, got {stderr}"
+        );
+        assert!(
+            stderr.starts_with("huddle: ") && stderr.contains(expected),
+            "{args:?}: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert!(
+            !session.exists(),
+            "{args:?}: the session directory was created"
+        );
+    }
+    assert!(
+        !home.path().join("data").exists(),
+        "nothing was written to the data directory"
+    );
+}

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use huddle::llm::anthropic::AnthropicClient;
 use huddle::llm::openai::OpenAiClient;
-use huddle::llm::retry::{RetryNotice, RetryPolicy, call_with_retry};
+use huddle::llm::retry::{Gate, RetryNotice, RetryPolicy, call_with_retry, call_with_retry_gated};
 use huddle::llm::{ChatMessage, Client, LlmError, LlmRequest, LlmResponse, Output, Part, Usage};
 use serde_json::json;
 use support::{Fault, MockServer, Reply, Script};
@@ -486,6 +486,94 @@ async fn cancel_aborts_an_attempt_in_flight_and_a_wait() {
         started.elapsed()
     );
     assert_eq!(server.requests().len(), 2);
+}
+
+/// Numbers the attempts it lets through and records how each ended.
+#[derive(Default)]
+struct Turnstile {
+    admitted: Mutex<usize>,
+    settled: Mutex<Vec<(usize, Result<(), LlmError>)>>,
+}
+
+impl Gate for Turnstile {
+    type Pass<'a> = usize;
+    fn admit(&self) -> impl Future<Output = usize> + Send {
+        let mut admitted = self.admitted.lock().unwrap();
+        *admitted += 1;
+        std::future::ready(*admitted)
+    }
+    fn settle(&self, pass: usize, outcome: Result<(), &LlmError>) {
+        self.settled
+            .lock()
+            .unwrap()
+            .push((pass, outcome.map_err(Clone::clone)));
+    }
+}
+
+#[tokio::test]
+async fn every_attempt_goes_through_the_gate_and_reports_how_it_ended() {
+    let server = MockServer::start(Script::new([
+        Reply::status(429, "Slow down").with_retry_after_ms("10"),
+        Reply::text("lost").with_fault(Fault::Reset { after: 2 }),
+        Reply::text("kept"),
+    ]));
+    let gate = Turnstile::default();
+    let result = call_with_retry_gated(
+        &anthropic(&server),
+        &text_request(),
+        &|_| {},
+        &fast_policy(3),
+        &CancellationToken::new(),
+        &|_| {},
+        &gate,
+    )
+    .await;
+    assert_eq!(result.unwrap().text, "kept");
+    let settled = gate.settled.into_inner().unwrap();
+    assert_eq!(
+        settled.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert!(matches!(
+        settled[0].1,
+        Err(LlmError::Http { status: 429, .. })
+    ));
+    assert!(matches!(settled[1].1, Err(LlmError::Stream(_))));
+    assert_eq!(settled[2].1, Ok(()));
+}
+
+/// Never lets anything through.
+struct Shut;
+
+impl Gate for Shut {
+    type Pass<'a> = ();
+    fn admit(&self) -> impl Future<Output = ()> + Send {
+        std::future::pending()
+    }
+    fn settle(&self, (): (), _: Result<(), &LlmError>) {}
+}
+
+#[tokio::test]
+async fn a_call_waiting_at_the_gate_can_be_cancelled() {
+    let server = MockServer::start(|_: &LlmRequest| Reply::text("never asked"));
+    let cancel = CancellationToken::new();
+    let trigger = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        trigger.cancel();
+    });
+    let result = call_with_retry_gated(
+        &anthropic(&server),
+        &text_request(),
+        &|_| {},
+        &fast_policy(3),
+        &cancel,
+        &|_| {},
+        &Shut,
+    )
+    .await;
+    assert_eq!(result.unwrap_err(), LlmError::Cancelled);
+    assert!(server.requests().is_empty());
 }
 
 #[tokio::test]

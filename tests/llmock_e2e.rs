@@ -79,12 +79,17 @@ async fn start(bin: &PathBuf, extra: &[&str]) -> Llmock {
     panic!("llmock did not come up on port {port}");
 }
 
-async fn run_against(mock: &Llmock) -> Vec<Event> {
-    let client = AnthropicClient::new(
+/// Runs the conference task to its end against `mock`; `read_timeout` replaces the client's
+/// default.
+async fn run_against(mock: &Llmock, read_timeout: Option<Duration>) -> Vec<Event> {
+    let mut client = AnthropicClient::new(
         format!("http://127.0.0.1:{}/anthropic", mock.port),
         "sk-llmock-test",
     )
     .unwrap();
+    if let Some(t) = read_timeout {
+        client = client.with_read_timeout(t);
+    }
     let mut cfg = EngineConfig::new(
         huddle::team::preset("conference").unwrap(),
         "claude-sonnet-4-5",
@@ -118,7 +123,7 @@ async fn run_against(mock: &Llmock) -> Vec<Event> {
 async fn a_run_through_the_anthropic_client_finishes_against_llmock() {
     let Some(bin) = llmock() else { return };
     let mock = start(&bin, &[]).await;
-    let events = run_against(&mock).await;
+    let events = run_against(&mock, None).await;
     let Some(Event::RunDone {
         status,
         report,
@@ -165,7 +170,7 @@ async fn rate_limits_from_llmock_are_retried_and_the_run_still_finishes() {
         &["--error-rate", "429=0.25", "--error-rate", "503=0.1"],
     )
     .await;
-    let events = run_against(&mock).await;
+    let events = run_against(&mock, None).await;
     let retries = events
         .iter()
         .filter(|e| matches!(e, Event::RetryScheduled { .. }))
@@ -179,4 +184,82 @@ async fn rate_limits_from_llmock_are_retried_and_the_run_still_finishes() {
     };
     assert_eq!(*status, Status::Done);
     assert_eq!(totals.retries as usize, retries);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broken_streams_from_llmock_are_retried_and_its_verdict_passes() {
+    let Some(bin) = llmock() else { return };
+    // About one stream in four breaks at random: dropped, cut short without a stop event,
+    // carrying a line that is not JSON, or stalled for longer than the client's read timeout.
+    let mock = start(
+        &bin,
+        &[
+            "--stream-fault",
+            "disconnect=0.08",
+            "--stream-fault",
+            "truncate=0.08",
+            "--stream-fault",
+            "malformed=0.08",
+            "--stream-fault",
+            "stall=0.04",
+            "--stream-stall-seconds",
+            "5",
+        ],
+    )
+    .await;
+    // And the first four streams break once each way, so that every kind is seen in every run.
+    let kinds = ["disconnect", "truncate", "malformed", "stall"];
+    let behaviors: Vec<_> = kinds
+        .iter()
+        .map(|kind| serde_json::json!({"type": "stream_fault", "kind": kind, "after_chunks": 2, "stall_seconds": 5}))
+        .collect();
+    let queued = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{}/_llmock/scenario", mock.port))
+        .json(&serde_json::json!({ "behaviors": behaviors }))
+        .send()
+        .await
+        .unwrap();
+    assert!(queued.status().is_success(), "{queued:?}");
+    let events = run_against(&mock, Some(Duration::from_secs(1))).await;
+    let retries = events
+        .iter()
+        .filter(|e| matches!(e, Event::RetryScheduled { .. }))
+        .count();
+    let Some(Event::RunDone {
+        status,
+        report,
+        totals,
+        ..
+    }) = events.last()
+    else {
+        unreachable!()
+    };
+    assert_eq!(*status, Status::Done, "{report}");
+    assert_eq!(totals.retries as usize, retries);
+    // llmock watched every attempt: no broken stream was taken for a whole one, no retry
+    // came too early or too often.
+    let verdict: serde_json::Value =
+        reqwest::get(format!("http://127.0.0.1:{}/_llmock/verdict", mock.port))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let faults = verdict["faults_injected"].as_u64().unwrap_or(0);
+    let codes: Vec<_> = verdict["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| format!("{} {}", f["severity"], f["code"]))
+        .collect();
+    println!(
+        "llmock: {} calls, {} attempts, {faults} stream faults; {retries} retries; findings {codes:?}",
+        verdict["calls"], verdict["attempts"]
+    );
+    assert_eq!(verdict["passed"], true, "{verdict:#}");
+    assert!(faults >= kinds.len() as u64, "{verdict:#}");
+    assert!(
+        retries as u64 >= faults,
+        "every broken stream was retried: {verdict:#}"
+    );
 }

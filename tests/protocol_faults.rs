@@ -80,7 +80,8 @@ fn warned(events: &[Event], needle: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_kind_of_broken_reply_ends_with_the_workspace_done() {
-    let cases: [(&str, fn(&str) -> Reply, &str); 5] = [
+    type Case = (&'static str, fn(&str) -> Reply, &'static str);
+    let cases: [Case; 5] = [
         (
             "no addressee",
             |_| Reply::text(r#"{"content":"The menu is vegetarian-first."}"#),

@@ -169,10 +169,22 @@ async fn run_inner(
         return finished(Status::Cancelled, None);
     }
     if !children.iter().any(|c| c.status == Status::Done) {
-        return finished(
-            Status::Failed("every sub-workspace failed or was cancelled".into()),
-            None,
-        );
+        // One cause for all (a bad API key, say) is worth saying in the run's own status.
+        let mut reasons: Vec<&str> = children
+            .iter()
+            .filter_map(|c| match &c.status {
+                Status::Failed(r) => Some(r.as_str()),
+                _ => None,
+            })
+            .collect();
+        reasons.sort_unstable();
+        reasons.dedup();
+        let reason = match reasons.as_slice() {
+            [one] if children.len() > 1 => format!("every sub-workspace failed: {one}"),
+            [one] => (*one).to_string(),
+            _ => "every sub-workspace failed or was cancelled".into(),
+        };
+        return finished(Status::Failed(reason), None);
     }
     if !shared.wait_unpaused(Some(&node.id), &cancel).await {
         return finished(Status::Cancelled, None);

@@ -5,6 +5,7 @@
 pub mod aggregate;
 pub mod event;
 mod inspect;
+mod limiter;
 pub mod plan;
 pub mod planner;
 pub mod protocol;

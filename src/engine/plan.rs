@@ -75,7 +75,7 @@ fn check_node(
         problems.push(format!("node '{}' has an empty id", node.title));
     } else if !is_id(&node.id) {
         problems.push(format!(
-            "id '{}' must be a short slug: letters, digits, '-' or '_', at most 40",
+            "id '{}' must be a short slug: letters, digits, '-' or '_', at most {MAX_ID_LEN}",
             node.id.escape_default()
         ));
     } else if !ids.insert(node.id.clone()) {
@@ -135,15 +135,26 @@ pub fn repair(plan: &Plan, team: &Team, max_depth: usize) -> (Plan, Vec<String>)
     let mut notes = Vec::new();
     let mut plan = plan.clone();
     let mut ids = HashSet::new();
-    repair_node(&mut plan, team, max_depth, 0, &mut ids, &mut notes);
+    repair_node(
+        &mut plan,
+        team,
+        max_depth,
+        0,
+        &HashSet::new(),
+        &mut ids,
+        &mut notes,
+    );
     (plan, notes)
 }
 
+/// `outside`: the agents of the siblings of this node and of its ancestors, which a leaf below
+/// must not take when topped up (they would then appear in two sibling subtrees).
 fn repair_node(
     node: &mut Plan,
     team: &Team,
     max_depth: usize,
     depth: usize,
+    outside: &HashSet<String>,
     ids: &mut HashSet<String>,
     notes: &mut Vec<String>,
 ) {
@@ -166,11 +177,17 @@ fn repair_node(
     }
     if ids.contains(&node.id) {
         let base = node.id.clone();
+        // The id is an ASCII slug here; cut it so that the numbered one is still short enough.
+        let numbered = |n: usize| {
+            let suffix = format!("-{n}");
+            let keep = base.len().min(MAX_ID_LEN.saturating_sub(suffix.len()));
+            format!("{}{suffix}", &base[..keep])
+        };
         let mut n = 2;
-        while ids.contains(&format!("{base}-{n}")) {
+        while ids.contains(&numbered(n)) {
             n += 1;
         }
-        node.id = format!("{base}-{n}");
+        node.id = numbered(n);
         notes.push(format!("renamed a repeated id '{base}' to '{}'", node.id));
     }
     ids.insert(node.id.clone());
@@ -204,19 +221,32 @@ fn repair_node(
                 .filter(|a| team.agent(a).is_some()),
         );
     }
-    for child in &mut node.children {
-        repair_node(child, team, max_depth, depth + 1, ids, notes);
-    }
-    // Top up after children are repaired, so that agents freed above are available; one child at a
-    // time, so that each sees what its siblings took.
-    for i in 0..node.children.len() {
-        let others: HashSet<String> = node
-            .children
+    // Agents outside child `i`'s subtree, as things stand.
+    let outside_child = |children: &[Plan], i: usize| -> HashSet<String> {
+        children
             .iter()
             .enumerate()
             .filter(|(j, _)| *j != i)
             .flat_map(|(_, c)| c.all_agents())
-            .collect();
+            .chain(outside.iter().cloned())
+            .collect()
+    };
+    for i in 0..node.children.len() {
+        let others = outside_child(&node.children, i);
+        repair_node(
+            &mut node.children[i],
+            team,
+            max_depth,
+            depth + 1,
+            &others,
+            ids,
+            notes,
+        );
+    }
+    // Top up after children are repaired, so that agents freed above are available; one child at a
+    // time, so that each sees what its siblings took.
+    for i in 0..node.children.len() {
+        let others = outside_child(&node.children, i);
         top_up(&mut node.children[i], team, &others, notes);
     }
     if depth == 0 {
@@ -241,7 +271,7 @@ fn strip_agents(node: &mut Plan, taken: &HashSet<String>, notes: &mut Vec<String
 }
 
 /// Leaves get at least two agents, preferring those whose capabilities match the node's words and
-/// who are not used by a sibling.
+/// who are not used by a sibling (of the leaf or of one of its ancestors).
 fn top_up(
     node: &mut Plan,
     team: &Team,
@@ -283,9 +313,12 @@ fn top_up(
     }
 }
 
+/// The longest id (and slug) of a node.
+const MAX_ID_LEN: usize = 40;
+
 /// Whether an id is a short slug, safe to show anywhere and to use in a file name.
 fn is_id(id: &str) -> bool {
-    (1..=40).contains(&id.len())
+    (1..=MAX_ID_LEN).contains(&id.len())
         && id
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
@@ -293,7 +326,6 @@ fn is_id(id: &str) -> bool {
 
 /// Lower-case, dash-separated form of a title, for ids and directory names.
 pub fn slug(s: &str) -> String {
-    const MAX: usize = 40;
     let mut out = String::new();
     for c in s.chars() {
         if c.is_ascii_alphanumeric() {
@@ -302,9 +334,12 @@ pub fn slug(s: &str) -> String {
             out.push('-');
         }
     }
-    if out.len() > MAX {
+    if out.len() > MAX_ID_LEN {
         // Cut at a word boundary when there is one.
-        let cut = out[..=MAX].rfind('-').filter(|&i| i > 0).unwrap_or(MAX);
+        let cut = out[..=MAX_ID_LEN]
+            .rfind('-')
+            .filter(|&i| i > 0)
+            .unwrap_or(MAX_ID_LEN);
         out.truncate(cut);
     }
     out.trim_end_matches('-').to_string()

@@ -330,7 +330,18 @@ pub struct Reply {
 /// `to` as one string), or text whose first line is `TO: a, b`. Addressees may be written as
 /// `name@team`; `USER` and `ALL` in any case. The error says exactly what is wrong.
 pub fn parse_reply(text: &str, sender: &str, members: &[Agent]) -> Result<Reply, String> {
-    let (to_raw, content) = if let Some(v) = extract_json(text) {
+    let trimmed = text.trim_start();
+    let (first, rest) = trimmed.split_once('\n').unwrap_or((trimmed, ""));
+    let to_line = first
+        .strip_prefix("TO:")
+        .or_else(|| first.strip_prefix("To:"));
+    // A `TO:` line makes it a text reply, even if its content holds JSON.
+    let json = if to_line.is_some() {
+        None
+    } else {
+        extract_json(text)
+    };
+    let (to_raw, content) = if let Some(v) = json {
         let to = match v.get("to") {
             Some(Value::String(s)) => s.split(',').map(|x| x.trim().to_string()).collect(),
             Some(Value::Array(items)) => items
@@ -349,12 +360,7 @@ pub fn parse_reply(text: &str, sender: &str, members: &[Agent]) -> Result<Reply,
         };
         (to, content)
     } else {
-        let trimmed = text.trim_start();
-        let (first, rest) = trimmed.split_once('\n').unwrap_or((trimmed, ""));
-        let Some(list) = first
-            .strip_prefix("TO:")
-            .or_else(|| first.strip_prefix("To:"))
-        else {
+        let Some(list) = to_line else {
             return Err(if text.trim().is_empty() {
                 "the reply was empty".into()
             } else {
@@ -426,10 +432,24 @@ pub fn extract_json(text: &str) -> Option<Value> {
     }
     let start = trimmed.find('{')?;
     let end = trimmed.rfind('}')?;
-    (end > start)
-        .then(|| serde_json::from_str::<Value>(&trimmed[start..=end]).ok())
-        .flatten()
-        .filter(Value::is_object)
+    if end > start
+        && let Ok(v @ Value::Object(_)) = serde_json::from_str::<Value>(&trimmed[start..=end])
+    {
+        return Some(v);
+    }
+    // Prose around the object holds braces too ("… see {venue}"): read one object from each `{`
+    // in turn, ignoring whatever follows it. Bounded, so that brace-heavy text stays cheap.
+    const MAX_TRIES: usize = 64;
+    trimmed
+        .match_indices('{')
+        .take(MAX_TRIES)
+        .find_map(|(at, _)| {
+            serde_json::Deserializer::from_str(&trimmed[at..])
+                .into_iter::<Value>()
+                .next()
+                .and_then(Result::ok)
+                .filter(Value::is_object)
+        })
 }
 
 /// Whether two messages say nearly the same thing (word-set overlap), for loop detection.

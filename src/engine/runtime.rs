@@ -6,14 +6,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use super::event::{Command, Event, Status, Target, Totals};
 use super::inspect::AgentBook;
+use super::limiter::{Change, Limiter, Permit};
 use super::plan::Plan;
 use super::protocol::ContentStream;
-use crate::llm::retry::{RetryNotice, RetryPolicy, call_with_retry};
+use crate::llm::retry::{Gate, RetryNotice, RetryPolicy, call_with_retry_gated, is_overload};
 use crate::llm::{Client, LlmError, LlmRequest, LlmResponse, Output};
 use crate::pricing::Pricing;
 use crate::team::Team;
@@ -26,7 +27,7 @@ pub struct EngineConfig {
     pub model: String,
     pub max_turns: u32,
     pub max_depth: usize,
-    /// Cap on LLM calls in flight across the whole run.
+    /// Cap on LLM calls in flight across the whole run; rate limits lower it for a while.
     pub concurrency: usize,
     /// Run the first plan without waiting for [`Command::ApprovePlan`] (headless runs).
     pub auto_approve: bool,
@@ -168,7 +169,11 @@ pub(crate) struct Shared {
     pub config: EngineConfig,
     pub client: Client,
     events: mpsc::UnboundedSender<Event>,
-    pub calls: Semaphore,
+    /// The cap on calls in flight, halved by rate limits and raised again by successes. Kept from
+    /// one run to the next: it follows the provider's limits, not the task.
+    calls: Limiter,
+    /// The provider refused the credentials during this run; every later call fails at once.
+    refused_credentials: Mutex<Option<LlmError>>,
     pub gates: Mutex<Gates>,
     /// Bumped on every pause, resume, cancel or injected message, so that waiting workspaces look again.
     pub wake: watch::Sender<u64>,
@@ -206,12 +211,13 @@ impl Shared {
         client: Client,
         events: mpsc::UnboundedSender<Event>,
     ) -> Self {
-        let permits = config.concurrency.max(1);
+        let calls = Limiter::new(config.concurrency);
         Self {
             config,
             client,
             events,
-            calls: Semaphore::new(permits),
+            calls,
+            refused_credentials: Mutex::default(),
             gates: Mutex::default(),
             wake: watch::channel(0).0,
             book: Mutex::default(),
@@ -288,8 +294,8 @@ impl Shared {
             .unwrap_or_else(|| self.config.model.clone())
     }
 
-    /// One LLM call under the global concurrency cap, with retries, streaming events and usage
-    /// accounting.
+    /// One LLM call under the global concurrency cap (each attempt queues for it), with retries,
+    /// streaming events and usage accounting.
     pub async fn call(
         &self,
         scope: &CallScope,
@@ -297,10 +303,9 @@ impl Shared {
         stream: Stream,
         cancel: &CancellationToken,
     ) -> Result<LlmResponse, LlmError> {
-        let _permit = tokio::select! {
-            p = self.calls.acquire() => p.map_err(|_| LlmError::Cancelled)?,
-            _ = cancel.cancelled() => return Err(LlmError::Cancelled),
-        };
+        if let Some(refused) = lock(&self.refused_credentials).clone() {
+            return Err(refused);
+        }
         let decoder = Mutex::new(ContentStream::default());
         let on_delta = |fragment: &str| {
             let text = match stream {
@@ -352,13 +357,14 @@ impl Shared {
             if let Some(agent) = lock(&self.book).agents.of(scope) {
                 agent.sent(&req);
             }
-            let result = call_with_retry(
+            let result = call_with_retry_gated(
                 &self.client,
                 &req,
                 &on_delta,
                 &self.config.retry,
                 cancel,
                 &on_retry,
+                self,
             )
             .await;
             match result {
@@ -379,6 +385,10 @@ impl Shared {
                     );
                     *lock(&decoder) = ContentStream::default();
                     req = std::borrow::Cow::Owned(req.as_plain_text());
+                }
+                Err(refused @ LlmError::Auth { .. }) => {
+                    self.credentials_refused(&refused);
+                    return Err(refused);
                 }
                 other => break other?,
             }
@@ -417,6 +427,20 @@ impl Shared {
             run_totals,
         });
         Ok(resp)
+    }
+
+    /// No later call of this run can succeed with credentials the provider refused: they fail at
+    /// once with the same error instead of each asking the server, so that the run ends quickly.
+    fn credentials_refused(&self, refused: &LlmError) {
+        let first = lock(&self.refused_credentials)
+            .replace(refused.clone())
+            .is_none();
+        if first {
+            self.warn(
+                None,
+                format!("{refused}; the run makes no further model calls"),
+            );
+        }
     }
 
     /// Counts an agent's turn and announces it.
@@ -492,6 +516,38 @@ impl Shared {
     }
 }
 
+/// Every attempt of a call waits for room under the adaptive cap; rate limits lower it, and the
+/// person hears when it drops and when it is back.
+impl Gate for Shared {
+    type Pass<'a> = Permit<'a>;
+
+    fn admit(&self) -> impl Future<Output = Permit<'_>> + Send {
+        self.calls.acquire()
+    }
+
+    fn settle(&self, pass: Permit<'_>, outcome: Result<(), &LlmError>) {
+        let change = match outcome {
+            Ok(()) => pass.succeeded(),
+            Err(e) if is_overload(e) => pass.rate_limited(),
+            Err(_) => None,
+        };
+        match change {
+            Some(Change::Lowered(n)) => {
+                let calls = if n == 1 { "call" } else { "calls" };
+                self.warn(
+                    None,
+                    format!("rate limited: at most {n} {calls} at once for now"),
+                );
+            }
+            Some(Change::Restored(n)) => self.warn(
+                None,
+                format!("rate limits eased: back to {n} calls at once"),
+            ),
+            None => {}
+        }
+    }
+}
+
 /// Whether an error message says the server does not do structured output (as opposed to, say,
 /// a prompt that is too long).
 fn refuses_structured_output(message: &str) -> bool {
@@ -560,6 +616,7 @@ async fn command_loop(shared: Arc<Shared>, mut commands: mpsc::UnboundedReceiver
                 *lock(&shared.run_cancel) = CancellationToken::new();
                 *lock(&shared.gates) = Gates::default();
                 *lock(&shared.book) = Book::default();
+                *lock(&shared.refused_credentials) = None;
                 *lock(&shared.started) = Instant::now();
                 let (tx, rx) = mpsc::unbounded_channel();
                 decisions = Some(tx);

@@ -1,5 +1,6 @@
 //! Retry with backoff (SPEC §4): exponential backoff with full jitter that never waits less than the
-//! server asked for, and that gives up at once when the call is cancelled.
+//! server asked for, and that gives up at once when the call is cancelled. Each attempt may first
+//! pass a [`Gate`]: the engine's adaptive cap on calls in flight.
 
 use std::time::Duration;
 
@@ -68,6 +69,45 @@ pub struct RetryNotice {
     pub error: LlmError,
 }
 
+/// Whether an error says the provider wants fewer requests at once: 429 (rate limited) and 529
+/// (overloaded), also when they arrive as an error event inside the stream. An adaptive cap on
+/// calls in flight lowers its limit on these and no other errors.
+pub fn is_overload(error: &LlmError) -> bool {
+    match error {
+        LlmError::Http { status, .. } => matches!(status, 429 | 529),
+        LlmError::Api { kind, .. } => {
+            matches!(kind.as_str(), "rate_limit_error" | "overloaded_error")
+        }
+        _ => false,
+    }
+}
+
+/// Decides when each attempt of a call may start, and hears how it ended. The engine's adaptive
+/// cap on calls in flight plugs in here, so that an attempt holds its place only while it runs
+/// and a retry queues again behind the cap, which may have been lowered meanwhile.
+pub trait Gate: Sync {
+    /// Held while an attempt runs. Dropped without [`Gate::settle`] when the call is cancelled.
+    type Pass<'a>: Send
+    where
+        Self: 'a;
+    /// Waits for room for one more attempt. Dropping the future gives up the wait.
+    fn admit(&self) -> impl Future<Output = Self::Pass<'_>> + Send;
+    /// Hears how the attempt ended and takes its place back.
+    fn settle(&self, pass: Self::Pass<'_>, outcome: Result<(), &LlmError>);
+}
+
+/// No cap: every attempt starts at once.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ungated;
+
+impl Gate for Ungated {
+    type Pass<'a> = ();
+    fn admit(&self) -> impl Future<Output = ()> + Send {
+        std::future::ready(())
+    }
+    fn settle(&self, (): (), _: Result<(), &LlmError>) {}
+}
+
 /// Calls `client` until it succeeds, fails with an error that is not retryable, or the retries of
 /// `policy` are used up (then the last error is returned). `on_retry` hears of each retry before
 /// its wait. Cancelling `cancel` ends an attempt in flight or a wait at once with
@@ -80,13 +120,33 @@ pub async fn call_with_retry(
     cancel: &CancellationToken,
     on_retry: &(dyn Fn(&RetryNotice) + Send + Sync),
 ) -> Result<LlmResponse, LlmError> {
+    call_with_retry_gated(client, req, on_delta, policy, cancel, on_retry, &Ungated).await
+}
+
+/// [`call_with_retry`], with every attempt let through `gate` first. The backoff wait comes
+/// before the gate: a retry neither holds a place while it waits nor skips the queue after.
+pub async fn call_with_retry_gated<G: Gate>(
+    client: &Client,
+    req: &LlmRequest,
+    on_delta: DeltaSink<'_>,
+    policy: &RetryPolicy,
+    cancel: &CancellationToken,
+    on_retry: &(dyn Fn(&RetryNotice) + Send + Sync),
+    gate: &G,
+) -> Result<LlmResponse, LlmError> {
     let mut attempt = 0;
     loop {
+        let pass = tokio::select! {
+            biased;
+            () = cancel.cancelled() => return Err(LlmError::Cancelled),
+            pass = gate.admit() => pass,
+        };
         let result = tokio::select! {
             biased;
             () = cancel.cancelled() => return Err(LlmError::Cancelled),
             result = client.stream(req, on_delta) => result,
         };
+        gate.settle(pass, result.as_ref().map(|_| ()));
         let error = match result {
             Ok(response) => return Ok(response),
             Err(error) if error.is_retryable() && attempt < policy.max_retries => error,
@@ -199,5 +259,20 @@ mod tests {
         );
         let (min, max) = spread(&p, 2, &http(503, Some(Duration::from_secs(3600))));
         assert_eq!((min, max), (MAX_RETRY_AFTER, MAX_RETRY_AFTER));
+    }
+
+    #[test]
+    fn only_rate_limits_and_overload_ask_for_fewer_calls() {
+        assert!(is_overload(&http(429, None)) && is_overload(&http(529, None)));
+        for status in [408, 500, 503] {
+            assert!(!is_overload(&http(status, None)), "{status}");
+        }
+        let event = |kind: &str| LlmError::Api {
+            kind: kind.into(),
+            message: "busy".into(),
+        };
+        assert!(is_overload(&event("overloaded_error")) && is_overload(&event("rate_limit_error")));
+        assert!(!is_overload(&event("api_error")));
+        assert!(!is_overload(&LlmError::Stream("dropped".into())));
     }
 }

@@ -6,7 +6,7 @@ use std::error::Error as StdError;
 use std::time::Duration;
 
 use eventsource_stream::{Event, EventStreamError, Eventsource};
-use futures_util::stream::{BoxStream, StreamExt};
+use futures_util::stream::{BoxStream, Stream, StreamExt};
 use reqwest::header::HeaderValue;
 use serde::Deserialize;
 
@@ -100,7 +100,12 @@ impl Endpoint {
         if is_json_response(&response) {
             return Err(non_stream_error(response, self.read_timeout, &self.secret).await);
         }
-        Ok(Events::new(response, self.read_timeout, self.provider))
+        Ok(Events::new(
+            response,
+            self.read_timeout,
+            self.provider,
+            &self.secret,
+        ))
     }
 }
 
@@ -263,23 +268,51 @@ pub(crate) fn error_fields(error: &serde_json::Value) -> Option<(String, String)
     Some((kind, message))
 }
 
-/// The events of a server-sent event stream, each read within the idle timeout.
-pub(crate) struct Events {
-    inner: BoxStream<'static, Result<Event, EventStreamError<reqwest::Error>>>,
+/// The events of a server-sent event stream, each read within the idle timeout. Event data and
+/// error messages never hold the API key: a server that echoes it back gets it blanked out.
+pub struct Events {
+    inner: BoxStream<'static, Result<Event, EventStreamError<LlmError>>>,
     read_timeout: Duration,
     provider: &'static str,
+    secret: String,
 }
 
 impl Events {
-    pub fn new(
+    pub(crate) fn new(
         response: reqwest::Response,
         read_timeout: Duration,
         provider: &'static str,
+        secret: &str,
     ) -> Self {
+        let body = response.bytes_stream().map(|chunk| {
+            chunk.map_err(|e| {
+                if e.is_timeout() {
+                    LlmError::Timeout(chain(&e))
+                } else {
+                    LlmError::Stream(chain(&e))
+                }
+            })
+        });
+        Self::from_body(body, read_timeout, provider, secret)
+    }
+
+    /// Reads the events of a body arriving as `body`, in chunks cut anywhere, exactly as a
+    /// streamed response is read. `secret` (or empty) is blanked out of event data and errors.
+    pub fn from_body<S, B>(
+        body: S,
+        read_timeout: Duration,
+        provider: &'static str,
+        secret: &str,
+    ) -> Self
+    where
+        S: Stream<Item = Result<B, LlmError>> + Send + 'static,
+        B: AsRef<[u8]> + Send + 'static,
+    {
         Self {
-            inner: response.bytes_stream().eventsource().boxed(),
+            inner: normalized(body).eventsource().boxed(),
             read_timeout,
             provider,
+            secret: secret.to_owned(),
         }
     }
 
@@ -295,17 +328,82 @@ impl Events {
             }
             Ok(item) => item?,
         };
-        Some(item.map_err(|e| match e {
-            EventStreamError::Transport(e) if e.is_timeout() => LlmError::Timeout(chain(&e)),
-            EventStreamError::Transport(e) => LlmError::Stream(chain(&e)),
-            EventStreamError::Utf8(e) => {
-                LlmError::Stream(format!("invalid UTF-8 in the stream: {e}"))
+        let secret = self.secret.as_str();
+        Some(match item {
+            Ok(mut event) => {
+                if !secret.is_empty() && event.data.contains(secret) {
+                    event.data = redact(&event.data, secret);
+                }
+                Ok(event)
             }
-            EventStreamError::Parser(e) => {
-                LlmError::Stream(format!("unreadable event stream: {e}"))
-            }
-        }))
+            Err(EventStreamError::Transport(e)) => Err(e),
+            Err(EventStreamError::Utf8(e)) => Err(LlmError::Stream(format!(
+                "invalid UTF-8 in the stream: {e}"
+            ))),
+            Err(EventStreamError::Parser(e)) => Err(LlmError::Stream(format!(
+                "unreadable event stream: {}",
+                redact(&excerpt(&e.to_string()), secret)
+            ))),
+        })
     }
+}
+
+/// The UTF-8 byte order mark, which an event stream may start with.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The body as eventsource-stream 0.2.3 must see it, however it is cut into chunks:
+/// - without its leading byte order mark, and behind a comment line of our own: the crate strips
+///   a BOM itself but slices it off as one byte and panics, so its input must never start with one
+///   (not even a second BOM, which the SSE rules leave in the stream);
+/// - with a final `\n` after a trailing lone `\r`: the crate waits for the `\n` of a `\r\n` that
+///   will never come, and would drop the stream's last event.
+fn normalized<S, B>(body: S) -> impl Stream<Item = Result<Vec<u8>, LlmError>>
+where
+    S: Stream<Item = Result<B, LlmError>> + Send + 'static,
+    B: AsRef<[u8]> + Send + 'static,
+{
+    struct Body {
+        inner: BoxStream<'static, Result<Vec<u8>, LlmError>>,
+        /// The first bytes, held back until they show whether they start with a BOM.
+        head: Option<Vec<u8>>,
+        ends_in_cr: bool,
+        done: bool,
+    }
+    let body = Body {
+        inner: body.map(|chunk| chunk.map(|b| b.as_ref().to_vec())).boxed(),
+        head: Some(Vec::new()),
+        ends_in_cr: false,
+        done: false,
+    };
+    futures_util::stream::unfold(body, |mut body| async move {
+        if body.done {
+            return None;
+        }
+        let bytes = match body.inner.next().await {
+            Some(Ok(bytes)) => bytes,
+            Some(Err(e)) => return Some((Err(e), body)),
+            None => {
+                body.done = true;
+                return body.ends_in_cr.then(|| (Ok(b"\n".to_vec()), body));
+            }
+        };
+        let out = match body.head.as_mut() {
+            None => bytes,
+            Some(held) => {
+                held.extend_from_slice(&bytes);
+                if held.len() < BOM.len() && BOM.starts_with(held) {
+                    return Some((Ok(Vec::new()), body));
+                }
+                let held = body.head.take().unwrap_or_default();
+                let rest = held.strip_prefix(BOM).unwrap_or(&held);
+                [b":\n", rest].concat()
+            }
+        };
+        if let Some(&last) = out.last() {
+            body.ends_in_cr = last == b'\r';
+        }
+        Some((Ok(out), body))
+    })
 }
 
 /// An error and its sources, joined: reqwest's own message alone ("error sending request") hides
