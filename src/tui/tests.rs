@@ -581,3 +581,35 @@ async fn replay_plays_recorded_events_at_speed_pauses_and_jumps_to_the_end() {
     assert_eq!(app.model.phase, Phase::Review);
     assert_eq!(app.update(key(KeyCode::Char('q'))), vec![Effect::Quit]);
 }
+
+#[tokio::test]
+async fn wide_and_combining_characters_keep_the_layout_aligned() {
+    let (mut app, engine, _rx) = running((80, 24), 1).await;
+    let text =
+        "会議の予算は五百万円です。 e\u{301}\u{301}te\u{301} 🎉🎉 ｆｕｌｌｗｉｄｔｈ ".repeat(8);
+    app.update(Input::Engine(Box::new(message(
+        "venue",
+        98,
+        "tech_setup",
+        "venue_coordinator",
+        &text,
+    ))));
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|f| view::draw(f, &app)).unwrap();
+    let buf = terminal.backend().buffer();
+    let areas = app.areas();
+    // The tree's border and the log's scrollbar column stay where they belong on every row:
+    // nothing wide spilled over them.
+    for y in areas.log.y..areas.log.bottom() {
+        assert_eq!(buf[(areas.tree.right() - 1, y)].symbol(), "│", "row {y}");
+        let bar = buf[(areas.scrollbar.x, y)].symbol();
+        assert!(
+            matches!(bar, "║" | "█" | " "),
+            "row {y}: {bar:?} in the scrollbar column"
+        );
+    }
+    let log = &app.model.workspace("venue").unwrap().log;
+    let rows = log.row_text(0, log.line_count());
+    assert!(rows.iter().any(|r| r.contains("会議の予算は")), "{rows:?}");
+    engine.send(Command::Shutdown);
+}
