@@ -1,22 +1,17 @@
 //! The real binary, run as a person would from a shell.
 
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
 const TASK: &str =
     "Organize a world-class tech conference called FutureTech 2025 with 500 attendees";
 
-/// `huddle` with a clean environment: no API keys, data, state and config inside `home`.
+/// `huddle` with a clean environment (see `support::huddle_command`), run to its end.
 fn huddle(home: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_huddle"))
+    support::huddle_command(home)
         .args(args)
-        .current_dir(home)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_STATE_HOME", home.join("state"))
-        .env("XDG_CONFIG_HOME", home.join("config"))
         .output()
         .expect("huddle runs")
 }

@@ -2,6 +2,8 @@
 //! events.jsonl, then `huddle resume` finishes the run with the report an uninterrupted run of the
 //! same seed writes, and `huddle replay` shows the recording again.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -13,16 +15,8 @@ const TASK: &str =
     "Organize a world-class tech conference called FutureTech 2025 with 500 attendees";
 
 fn huddle(home: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_huddle"));
-    cmd.args(args)
-        .current_dir(home)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_STATE_HOME", home.join("state"))
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("HUDDLE_SEED", "11");
+    let mut cmd = support::huddle_command(home);
+    cmd.args(args).env("HUDDLE_SEED", "11");
     cmd
 }
 

@@ -11,7 +11,7 @@ use huddle::llm::openai::OpenAiClient;
 use huddle::llm::retry::RetryPolicy;
 use huddle::llm::{Client, LlmRequest, Usage};
 use huddle::team;
-use support::{MockServer, Reply, Responder, SimResponder};
+use support::{MockServer, Reply, Responder, SimResponder, run_task as run};
 
 const TASK: &str =
     "Organize a world-class tech conference called FutureTech 2025 with 500 attendees";
@@ -29,26 +29,6 @@ fn config(team: &str) -> EngineConfig {
 
 fn anthropic(server: &MockServer) -> Client {
     Client::Anthropic(AnthropicClient::new(server.anthropic_base_url(), "sk-test-key").unwrap())
-}
-
-/// Runs a task to `RunDone` and returns every event.
-async fn run(cfg: EngineConfig, client: Client, task: &str) -> Vec<Event> {
-    let (engine, mut rx) = Engine::spawn(cfg, client);
-    engine.send(Command::StartTask { task: task.into() });
-    let mut events = Vec::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while let Ok(Some(e)) = tokio::time::timeout_at(deadline, rx.recv()).await {
-        let done = matches!(e, Event::RunDone { .. });
-        events.push(e);
-        if done {
-            engine.send(Command::Shutdown);
-            return events;
-        }
-    }
-    panic!(
-        "the run did not finish; last events: {:#?}",
-        &events[events.len().saturating_sub(5)..]
-    );
 }
 
 fn run_done(events: &[Event]) -> (&Status, &str, huddle::engine::Totals) {

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use huddle::engine::protocol::PLAN_TOOL;
-use huddle::engine::{Command, Engine, EngineConfig, Event, Status, Totals};
+use huddle::engine::{EngineConfig, Event, Status, Totals};
 use huddle::llm::anthropic::AnthropicClient;
 use huddle::llm::openai::OpenAiClient;
 use huddle::llm::retry::RetryPolicy;
@@ -50,26 +50,6 @@ fn client(api: Api, server: &MockServer, read_timeout: Option<Duration>) -> Clie
             })
         }
     }
-}
-
-/// Runs a task to `RunDone`; returns every event.
-async fn run(cfg: EngineConfig, client: Client) -> Vec<Event> {
-    let (engine, mut rx) = Engine::spawn(cfg, client);
-    engine.send(Command::StartTask { task: TASK.into() });
-    let mut events = Vec::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
-    while let Ok(Some(e)) = tokio::time::timeout_at(deadline, rx.recv()).await {
-        let done = matches!(e, Event::RunDone { .. });
-        events.push(e);
-        if done {
-            engine.send(Command::Shutdown);
-            return events;
-        }
-    }
-    panic!(
-        "the run did not finish; last events: {:#?}",
-        &events[events.len().saturating_sub(5)..]
-    );
 }
 
 fn run_done(events: &[Event]) -> (&Status, &str, Totals) {
@@ -243,7 +223,7 @@ async fn rate_limits_halve_the_cap_and_successes_restore_it() {
     let mut cfg = config(crew());
     cfg.concurrency = 8;
     cfg.max_turns = 4;
-    let events = run(cfg, client(Api::Anthropic, &server, None)).await;
+    let events = support::run_task(cfg, client(Api::Anthropic, &server, None), TASK).await;
 
     let arrivals = throttle.seen.lock().unwrap().arrivals.clone();
     let window: Vec<usize> = arrivals
@@ -456,7 +436,7 @@ async fn run_row(row: &Row, api: Api) -> Outcome {
         cfg.model = "llama3.1:8b".into();
     }
     let started = Instant::now();
-    let events = run(cfg, client(api, &server, row.read_timeout)).await;
+    let events = support::run_task(cfg, client(api, &server, row.read_timeout), TASK).await;
     let elapsed = started.elapsed();
     let (status, report, totals) = run_done(&events);
     // A stream the client gave up on may still have been sent to its end (after a malformed

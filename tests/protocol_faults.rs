@@ -7,7 +7,7 @@ mod support;
 use std::time::Duration;
 
 use huddle::engine::protocol::MESSAGE_TOOL;
-use huddle::engine::{Command, Engine, EngineConfig, Event, Status};
+use huddle::engine::{EngineConfig, Event, Status};
 use huddle::llm::anthropic::AnthropicClient;
 use huddle::llm::retry::RetryPolicy;
 use huddle::llm::{Client, LlmRequest};
@@ -31,22 +31,7 @@ fn config() -> EngineConfig {
 async fn run(server: &MockServer) -> Vec<Event> {
     let client =
         Client::Anthropic(AnthropicClient::new(server.anthropic_base_url(), "sk-test").unwrap());
-    let (engine, mut rx) = Engine::spawn(config(), client);
-    engine.send(Command::StartTask { task: TASK.into() });
-    let mut events = Vec::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
-    while let Ok(Some(e)) = tokio::time::timeout_at(deadline, rx.recv()).await {
-        let done = matches!(e, Event::RunDone { .. });
-        events.push(e);
-        if done {
-            engine.send(Command::Shutdown);
-            return events;
-        }
-    }
-    panic!(
-        "the run stalled; last events: {:#?}",
-        &events[events.len().saturating_sub(5)..]
-    );
+    support::run_task(config(), client, TASK).await
 }
 
 /// A server where `agent`'s turns in the venue workspace get `bad` and everything else the

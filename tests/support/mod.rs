@@ -512,3 +512,42 @@ fn error_body(api: Api, status: u16, message: &str) -> Value {
         Api::OpenAi => openai::error_body(status, message),
     }
 }
+
+/// Runs a task through a fresh engine to `RunDone` (90 s at most); returns every event.
+pub async fn run_task(
+    cfg: huddle::engine::EngineConfig,
+    client: huddle::llm::Client,
+    task: &str,
+) -> Vec<huddle::engine::Event> {
+    use huddle::engine::{Command, Engine, Event};
+    let (engine, mut rx) = Engine::spawn(cfg, client);
+    engine.send(Command::StartTask { task: task.into() });
+    let mut events = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    while let Ok(Some(e)) = tokio::time::timeout_at(deadline, rx.recv()).await {
+        let done = matches!(e, Event::RunDone { .. });
+        events.push(e);
+        if done {
+            engine.send(Command::Shutdown);
+            return events;
+        }
+    }
+    panic!(
+        "the run did not finish; last events: {:#?}",
+        &events[events.len().saturating_sub(5)..]
+    );
+}
+
+/// The `huddle` binary with a clean environment: no API keys; home, data, state and config
+/// inside `home`; run from `home` so that no `.env` of the repository is read.
+pub fn huddle_command(home: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_huddle"));
+    cmd.current_dir(home)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("XDG_CONFIG_HOME", home.join("config"));
+    cmd
+}
