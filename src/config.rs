@@ -67,17 +67,37 @@ pub fn read_config(path: &Path) -> Result<FileConfig, ConfigError> {
     }
 }
 
-/// Fills every option the flags and environment left open from the config file.
-pub fn merge(mut opts: RunOpts, file: FileConfig) -> RunOpts {
-    opts.team = opts.team.or(file.team);
-    opts.provider = opts.provider.or(file.provider);
-    opts.model = opts.model.or(file.model);
-    opts.max_turns = opts.max_turns.or(file.max_turns);
-    opts.max_depth = opts.max_depth.or(file.max_depth);
-    opts.concurrency = opts.concurrency.or(file.concurrency);
-    opts.seed = opts.seed.or(file.seed);
-    opts.sim_speed = opts.sim_speed.or(file.sim_speed);
-    opts
+impl From<FileConfig> for RunOpts {
+    fn from(file: FileConfig) -> Self {
+        RunOpts {
+            team: file.team,
+            provider: file.provider,
+            model: file.model,
+            max_turns: file.max_turns,
+            max_depth: file.max_depth,
+            concurrency: file.concurrency,
+            seed: file.seed,
+            sim_speed: file.sim_speed,
+            ..RunOpts::default()
+        }
+    }
+}
+
+/// Fills every option `opts` left open from a lower layer of settings (the config file, or the
+/// settings a resumed session recorded).
+pub fn merge(opts: RunOpts, lower: RunOpts) -> RunOpts {
+    RunOpts {
+        team: opts.team.or(lower.team),
+        provider: opts.provider.or(lower.provider),
+        model: opts.model.or(lower.model),
+        max_turns: opts.max_turns.or(lower.max_turns),
+        max_depth: opts.max_depth.or(lower.max_depth),
+        concurrency: opts.concurrency.or(lower.concurrency),
+        session_dir: opts.session_dir.or(lower.session_dir),
+        seed: opts.seed.or(lower.seed),
+        sim_speed: opts.sim_speed.or(lower.sim_speed),
+        sim_faults: opts.sim_faults.or(lower.sim_faults),
+    }
 }
 
 /// The default model of each provider.
@@ -209,7 +229,7 @@ mod tests {
             ..RunOpts::default()
         };
         let file: FileConfig = toml::from_str("model = \"file-model\"\nmax_turns = 5\n").unwrap();
-        let merged = merge(opts, file);
+        let merged = merge(opts, file.into());
         assert_eq!(merged.model.as_deref(), Some("flag-model"));
         assert_eq!(merged.max_turns, Some(5));
     }

@@ -362,9 +362,6 @@ pub async fn run(
     if status == Status::Done { 0 } else { 1 }
 }
 
-/// Longest pause between two replayed events: a run that sat paused for an hour replays on.
-pub const REPLAY_MAX_GAP: std::time::Duration = std::time::Duration::from_secs(2);
-
 /// Prints a recorded run again as progress lines, at `speed` times the recorded pace (0: at
 /// once), and its report if it has one. Returns the exit code.
 pub fn replay(events: &[crate::session::Recorded], speed: f64) -> i32 {
@@ -374,8 +371,7 @@ pub fn replay(events: &[crate::session::Recorded], speed: f64) -> i32 {
     let mut report = None;
     for r in events {
         if speed > 0.0 {
-            let gap = r.ts.saturating_sub(last_ts) as f64 / speed;
-            std::thread::sleep(std::time::Duration::from_millis(gap as u64).min(REPLAY_MAX_GAP));
+            std::thread::sleep(crate::session::replay_delay(last_ts, r.ts, speed));
         }
         last_ts = r.ts;
         if let Err(e) = printer.handle(&r.event, &mut progress) {

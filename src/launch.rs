@@ -65,7 +65,7 @@ impl Launcher {
             Ok(f) => f.unwrap_or_default(),
             Err(e) => return Err(e.to_string()),
         };
-        let opts = config::merge(opts, file);
+        let opts = config::merge(opts, file.into());
         let (client, model) = config::client(&opts).map_err(|e| e.to_string())?;
         if opts.team.is_some() {
             config::team(&opts, "").map_err(|e| e.to_string())?;
@@ -103,31 +103,22 @@ impl Launcher {
         let settings: Settings = serde_json::from_str(&text)
             .map_err(|e| format!("{} is not valid: {e}", path.display()))?;
         let recorded = RunOpts {
-            team: None,
             provider: Some(settings.provider.clone()),
             model: Some(settings.model.clone()),
             max_turns: settings.max_turns,
             max_depth: settings.max_depth,
             concurrency: settings.concurrency,
-            session_dir: None,
             seed: settings.seed,
             sim_speed: settings.sim_speed,
             sim_faults: settings.sim_faults.clone(),
+            ..RunOpts::default()
         };
-        let opts = RunOpts {
-            team: flags.team.clone(),
-            provider: flags.provider.or(recorded.provider),
-            model: flags.model.or(recorded.model),
-            max_turns: flags.max_turns.or(recorded.max_turns),
-            max_depth: flags.max_depth.or(recorded.max_depth),
-            concurrency: flags.concurrency.or(recorded.concurrency),
-            session_dir: None,
-            seed: flags.seed.or(recorded.seed),
-            sim_speed: flags.sim_speed.or(recorded.sim_speed),
-            sim_faults: flags.sim_faults.or(recorded.sim_faults),
-        };
+        let mut opts = config::merge(flags, recorded);
+        // The session is the one being resumed, wherever HUDDLE_SESSION_DIR points.
+        opts.session_dir = None;
+        let team_flag = opts.team.is_some();
         let mut launcher = Self::new(opts)?;
-        if flags.team.is_none() {
+        if !team_flag {
             launcher.team = Some(settings.team);
         }
         let team = match &launcher.team {

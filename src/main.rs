@@ -95,22 +95,13 @@ fn resume(dir: &std::path::Path, opts: RunOpts, headless: bool, json: bool) -> E
     if !headless {
         return ExitCode::from(tui::run(launcher, tui::Begin::Resume(Box::new(resumed))) as u8);
     }
-    let mut prepared = resumed.prepared;
-    prepared.config.auto_approve = true;
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => return bad_input(format!("cannot start the async runtime: {e}")),
-    };
-    let code = runtime.block_on(headless::run(
-        prepared.config,
-        prepared.client,
+    headless_run(
+        resumed.prepared,
         huddle::engine::Command::ResumeRun {
             events: resumed.events,
         },
-        prepared.session,
         json,
-    ));
-    ExitCode::from(code as u8)
+    )
 }
 
 /// `huddle replay`: a recorded run shown again, at `speed` times the recorded pace.
@@ -132,11 +123,18 @@ fn replay(dir: &std::path::Path, speed: f64, headless: bool) -> ExitCode {
 }
 
 fn run_headless(task: String, opts: RunOpts, json: bool) -> ExitCode {
-    let prepared = Launcher::new(opts).and_then(|l| l.prepare(&task));
-    let mut prepared = match prepared {
-        Ok(p) => p,
-        Err(e) => return bad_input(e),
-    };
+    match Launcher::new(opts).and_then(|l| l.prepare(&task)) {
+        Ok(prepared) => headless_run(prepared, huddle::engine::Command::StartTask { task }, json),
+        Err(e) => bad_input(e),
+    }
+}
+
+/// A run without a screen, started (or resumed) by `start`; the plan is approved as it comes.
+fn headless_run(
+    mut prepared: huddle::launch::Prepared,
+    start: huddle::engine::Command,
+    json: bool,
+) -> ExitCode {
     prepared.config.auto_approve = true;
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
@@ -145,7 +143,7 @@ fn run_headless(task: String, opts: RunOpts, json: bool) -> ExitCode {
     let code = runtime.block_on(headless::run(
         prepared.config,
         prepared.client,
-        huddle::engine::Command::StartTask { task },
+        start,
         prepared.session,
         json,
     ));

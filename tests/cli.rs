@@ -16,6 +16,24 @@ fn huddle(home: &Path, args: &[&str]) -> Output {
         .expect("huddle runs")
 }
 
+/// Bad input: exit code 2, exactly one `huddle: …` line on stderr containing `expected`,
+/// nothing on stdout.
+fn assert_bad_input(home: &Path, args: &[&str], expected: &str) {
+    let out = huddle(home, args);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "{args:?}: one line, got {stderr}"
+    );
+    assert!(
+        stderr.starts_with("huddle: ") && stderr.contains(expected),
+        "{args:?}: {stderr}"
+    );
+    assert!(out.stdout.is_empty(), "{args:?}");
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -137,19 +155,7 @@ fn bad_input_is_one_clear_line_exit_2_and_nothing_written() {
         ),
     ];
     for (args, expected) in cases {
-        let out = huddle(home.path(), args);
-        let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert_eq!(
-            stderr.lines().count(),
-            1,
-            "{args:?}: one line, got {stderr}"
-        );
-        assert!(
-            stderr.starts_with("huddle: ") && stderr.contains(expected),
-            "{args:?}: {stderr}"
-        );
-        assert!(out.stdout.is_empty());
+        assert_bad_input(home.path(), args, expected);
     }
     assert!(
         !home.path().join("data/huddle/sessions").exists(),
@@ -278,15 +284,7 @@ fn bad_team_files_are_one_clear_line_exit_2_and_nothing_written() {
             "--session-dir",
             session.to_str().unwrap(),
         ];
-        let out = huddle(home.path(), &args);
-        let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{team}: {stderr}");
-        assert_eq!(stderr.lines().count(), 1, "{team}: one line, got {stderr}");
-        assert!(
-            stderr.starts_with("huddle: ") && stderr.contains(expected),
-            "{team}: {stderr}"
-        );
-        assert!(out.stdout.is_empty(), "{team}");
+        assert_bad_input(home.path(), &args, expected);
         assert!(
             !session.exists(),
             "{team}: the session directory was created"
@@ -334,19 +332,7 @@ fn other_bad_input_leaves_the_given_session_directory_unmade() {
         ),
     ];
     for (args, expected) in cases {
-        let out = huddle(home.path(), args);
-        let stderr = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert_eq!(
-            stderr.lines().count(),
-            1,
-            "{args:?}: one line, got {stderr}"
-        );
-        assert!(
-            stderr.starts_with("huddle: ") && stderr.contains(expected),
-            "{args:?}: {stderr}"
-        );
-        assert!(out.stdout.is_empty(), "{args:?}");
+        assert_bad_input(home.path(), args, expected);
         assert!(
             !session.exists(),
             "{args:?}: the session directory was created"

@@ -3,6 +3,7 @@
 
 use std::fs;
 use std::path::Path;
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -15,6 +16,16 @@ pub struct Recorded {
     pub ts: u64,
     #[serde(flatten)]
     pub event: Event,
+}
+
+/// Longest pause between two replayed events: a run that sat paused for an hour replays on.
+pub const REPLAY_MAX_GAP: Duration = Duration::from_secs(2);
+
+/// How long a replay waits between events recorded at `from_ts` and `to_ts` (milliseconds), at
+/// `speed` times the recorded pace (more than 0).
+pub fn replay_delay(from_ts: u64, to_ts: u64, speed: f64) -> Duration {
+    let gap = to_ts.saturating_sub(from_ts) as f64 / speed;
+    Duration::from_millis(gap as u64).min(REPLAY_MAX_GAP)
 }
 
 /// A session's events as read from disk.

@@ -11,7 +11,7 @@ use crate::engine::Event;
 use crate::engine::plan::slug;
 
 mod history;
-pub use history::{Loaded, Recorded, load};
+pub use history::{Loaded, REPLAY_MAX_GAP, Recorded, load, replay_delay};
 
 /// Why the session directory could not be used.
 #[derive(Debug, thiserror::Error)]

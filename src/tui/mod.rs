@@ -24,7 +24,7 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::engine::{Command, Engine, EngineHandle, Event, Status};
-use crate::launch::{Launcher, Resumed};
+use crate::launch::{Launcher, Prepared, Resumed};
 use crate::session::{Recorded, SessionWriter};
 
 use app::{App, Effect, Input};
@@ -45,6 +45,19 @@ struct Running {
 }
 
 impl Running {
+    /// Spawns the engine for a prepared run and sends it `first` (start or resume).
+    fn start(prepared: Prepared, first: Command, app: &mut App) -> Self {
+        app.session = Some(prepared.session.dir().display().to_string());
+        let (engine, events) = Engine::spawn(prepared.config, prepared.client);
+        engine.send(first);
+        Self {
+            engine,
+            events,
+            session: prepared.session,
+            disk_error_shown: false,
+        }
+    }
+
     /// Records an event in the session file (the first failure is shown, the run goes on).
     fn record(&mut self, event: &Event, app: &mut App) {
         // An inspection answers the person's question; it is not part of the run's history.
@@ -154,15 +167,11 @@ async fn dashboard(launcher: Option<&Launcher>, begin: Begin) -> io::Result<Exit
             }
             app.typing = false;
             app.started_ms = Some(0);
-            app.session = Some(prepared.session.dir().display().to_string());
-            let (engine, rx) = Engine::spawn(prepared.config, prepared.client);
-            engine.send(Command::ResumeRun { events });
-            running = Some(Running {
-                engine,
-                events: rx,
-                session: prepared.session,
-                disk_error_shown: false,
-            });
+            running = Some(Running::start(
+                prepared,
+                Command::ResumeRun { events },
+                &mut app,
+            ));
         }
         Begin::Replay {
             session,
@@ -206,15 +215,8 @@ async fn dashboard(launcher: Option<&Launcher>, begin: Begin) -> io::Result<Exit
                     }
                     match launcher.prepare(&task) {
                         Ok(p) => {
-                            app.session = Some(p.session.dir().display().to_string());
-                            let (engine, events) = Engine::spawn(p.config, p.client);
-                            engine.send(Command::StartTask { task });
-                            running = Some(Running {
-                                engine,
-                                events,
-                                session: p.session,
-                                disk_error_shown: false,
-                            });
+                            running =
+                                Some(Running::start(p, Command::StartTask { task }, &mut app));
                         }
                         Err(e) => app.fail_start(&task, e),
                     }
@@ -320,8 +322,7 @@ impl Player {
         Some(match self.last {
             None => tokio::time::Instant::now(),
             Some((ts, at)) => {
-                let gap = next.ts.saturating_sub(ts) as f64 / playback.speed.max(0.01);
-                at + Duration::from_millis(gap as u64).min(crate::headless::REPLAY_MAX_GAP)
+                at + crate::session::replay_delay(ts, next.ts, playback.speed.max(0.01))
             }
         })
     }

@@ -79,6 +79,18 @@ impl WorkspaceView {
         self.agents.iter().find(|a| a.name == name)
     }
 
+    /// Ends every reply still streaming (its live text leaves the log); returns the first
+    /// agent that was speaking.
+    fn end_streaming(&mut self) -> Option<String> {
+        let mut speaker = None;
+        for a in self.agents.iter_mut().filter(|a| a.speaking) {
+            self.log.end_live(&a.name);
+            a.speaking = false;
+            speaker.get_or_insert_with(|| a.name.clone());
+        }
+        speaker
+    }
+
     fn agent_mut(&mut self, name: &str) -> &mut AgentView {
         if let Some(i) = self.agents.iter().position(|a| a.name == name) {
             return &mut self.agents[i];
@@ -327,13 +339,7 @@ impl RunModel {
                     w.status = status.clone();
                     w.turns = *turns.max(&w.turns);
                     w.totals = *totals;
-                    let speaker = w.agents.iter().find(|a| a.speaking).map(|a| a.name.clone());
-                    for a in &mut w.agents {
-                        if a.speaking {
-                            w.log.end_live(&a.name);
-                            a.speaking = false;
-                        }
-                    }
+                    let speaker = w.end_streaming();
                     w.result = result.as_deref().map(sanitize);
                     // A leaf's result is already in its log as the message to USER.
                     if let (false, Some(r)) = (w.leaf, &w.result) {
@@ -380,12 +386,7 @@ impl RunModel {
                 self.status = Status::Running;
                 // Replies cut off by the interruption are taken again from the start.
                 for w in self.workspaces.values_mut() {
-                    for a in &mut w.agents {
-                        if a.speaking {
-                            w.log.end_live(&a.name);
-                            a.speaking = false;
-                        }
-                    }
+                    w.end_streaming();
                 }
                 self.plan_log.push_notice(
                     Notice::Info,
