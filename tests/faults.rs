@@ -145,7 +145,8 @@ struct Arrival {
     in_window: bool,
 }
 
-/// Answers the plan, then refuses the first `refusals` calls with 429 (retry-after-ms 20), then
+/// Answers the plan, then refuses the first `refusals` calls with 429 (retry-after-ms 20, each
+/// held a second), then
 /// answers like the simulation. Replies sent right after the 429s stall a little, so that
 /// these calls overlap and the cap, not their speed, decides how many run at once.
 struct Throttle {
@@ -190,7 +191,11 @@ impl Responder for Arc<Throttle> {
                 refused: true,
                 in_window: false,
             });
-            return Reply::status(429, "rate limit reached for requests").with_retry_after_ms("20");
+            // Held for a second, so that the first calls of all leaves reach the server before
+            // any 429 comes back, even on a slow machine: a burst, as the test means.
+            return Reply::status(429, "rate limit reached for requests")
+                .with_retry_after_ms("20")
+                .with_event_delay(Duration::from_secs(1));
         }
         let in_window = seen.finished_then == Some(finished);
         seen.arrivals.push(Arrival {

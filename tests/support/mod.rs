@@ -93,7 +93,7 @@ pub struct Reply {
     pub stop_reason: Option<String>,
     /// Characters per streamed fragment.
     pub chunk_chars: usize,
-    /// Pause before each event, for realistic pacing.
+    /// Pause before each event, for realistic pacing; a status reply is held this long.
     pub event_delay: Duration,
     /// Something to go wrong.
     pub fault: Option<Fault>,
@@ -423,6 +423,10 @@ async fn answer(
             headers.push(("retry-after-ms", value.clone()));
         }
         let body = error_body(api, *status, message);
+        // A status reply with a delay is held that long before it is written.
+        if !reply.event_delay.is_zero() {
+            tokio::time::sleep(reply.event_delay).await;
+        }
         http::write_response(conn, *status, &headers, body.to_string().as_bytes()).await?;
         return Ok(Connection::KeepAlive);
     }
