@@ -58,6 +58,13 @@ pub enum Cmd {
     },
     /// List the team presets.
     Teams,
+    /// Measure huddle against the LLM's own latency on a local mock server; prints each figure,
+    /// its target and pass/fail.
+    Bench {
+        /// Small scenarios that only check the harness works (what CI runs).
+        #[arg(long)]
+        quick: bool,
+    },
 }
 
 /// Settings of a run.

@@ -17,6 +17,7 @@ fn main() -> ExitCode {
             list_teams();
             ExitCode::SUCCESS
         }
+        Some(Cmd::Bench { quick }) => bench(quick),
         Some(Cmd::Resume {
             session,
             headless,
@@ -148,6 +149,18 @@ fn headless_run(
         json,
     ));
     ExitCode::from(code as u8)
+}
+
+/// `huddle bench`: the table of figures; exit 1 when a target is missed (`--quick` runs scenarios
+/// too small to judge, so it only fails when the harness does).
+fn bench(quick: bool) -> ExitCode {
+    let rows = huddle::bench::run(huddle::bench::BenchOpts { quick });
+    print!("{}", huddle::bench::table(&rows));
+    if quick || rows.iter().all(|r| r.pass) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 fn list_teams() {

@@ -1,0 +1,103 @@
+//! `huddle bench`: measures huddle against the only unavoidable cost of a run, the LLM's own
+//! latency, on a local mock LLM server, and prints each figure next to its target.
+
+pub mod dashboard;
+pub mod engine;
+
+use std::fmt::Write as _;
+
+/// One measured figure and its target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// What was measured, e.g. "wide plan: wall / ideal".
+    pub name: String,
+    /// The figure, in `unit`.
+    pub value: f64,
+    pub unit: &'static str,
+    /// The target as the issue states it, e.g. "<= 1.05".
+    pub target: String,
+    pub pass: bool,
+}
+
+impl Row {
+    /// A figure that must stay at or below `limit`.
+    pub fn at_most(name: impl Into<String>, value: f64, unit: &'static str, limit: f64) -> Self {
+        Row {
+            name: name.into(),
+            value,
+            unit,
+            target: format!("<= {}", trim(limit)),
+            pass: value <= limit,
+        }
+    }
+}
+
+/// What to run: `quick` shrinks every scenario so that CI only checks the harness works.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BenchOpts {
+    pub quick: bool,
+}
+
+/// Runs every benchmark and returns its rows, in table order.
+pub fn run(opts: BenchOpts) -> Vec<Row> {
+    let mut rows = engine::rows(opts);
+    rows.extend(dashboard::rows(opts));
+    rows
+}
+
+/// The table printed by `huddle bench`.
+pub fn table(rows: &[Row]) -> String {
+    let width = rows
+        .iter()
+        .map(|r| r.name.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<width$}  {:>14}  {:<12}  result",
+        "figure", "value", "target"
+    );
+    for r in rows {
+        let value = format!("{} {}", trim(r.value), r.unit);
+        let verdict = if r.pass { "pass" } else { "FAIL" };
+        let _ = writeln!(
+            s,
+            "{:<width$}  {:>14}  {:<12}  {verdict}",
+            r.name, value, r.target
+        );
+    }
+    s
+}
+
+/// A number with at most three decimals and no trailing zeros.
+fn trim(v: f64) -> String {
+    let s = format!("{v:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_shows_value_target_and_verdict() {
+        let rows = vec![
+            Row::at_most("wall / ideal", 1.021, "x", 1.05),
+            Row::at_most("frame p99", 5.25, "ms", 4.0),
+        ];
+        let t = table(&rows);
+        let lines: Vec<&str> = t.lines().collect();
+        assert!(
+            lines[1].contains("1.021 x")
+                && lines[1].contains("<= 1.05")
+                && lines[1].ends_with("pass"),
+            "{t}"
+        );
+        assert!(
+            lines[2].contains("5.25 ms") && lines[2].contains("<= 4") && lines[2].ends_with("FAIL"),
+            "{t}"
+        );
+    }
+}
