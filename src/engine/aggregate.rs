@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use futures_util::future::join_all;
 
-use super::event::{Event, Status, Target, Totals};
+use super::event::{Event, Status, Target};
 use super::plan::Plan;
 use super::protocol::{self, ChildResult};
 use super::resume::History;
@@ -27,7 +27,6 @@ pub(crate) struct Outcome {
 pub(crate) struct Record {
     pub node: Plan,
     pub outcome: Outcome,
-    pub totals: Totals,
 }
 
 type Records = Arc<Mutex<Vec<Record>>>;
@@ -87,6 +86,7 @@ fn run_node(
             recorded(&shared, history, &node, &records);
             return outcome;
         }
+        let began = std::time::Instant::now();
         let outcome = if node.is_leaf() {
             let steps = resume.as_ref().and_then(|h| h.steps.get(&node.id));
             workspace::run_leaf(
@@ -108,11 +108,11 @@ fn run_node(
             result: outcome.result.clone(),
             turns: outcome.turns,
             totals,
+            elapsed_ms: began.elapsed().as_millis() as u64,
         });
         lock(&records).push(Record {
             node,
             outcome: outcome.clone(),
-            totals,
         });
         outcome
     })
@@ -123,12 +123,11 @@ fn recorded(shared: &Shared, history: &History, node: &Plan, records: &Records) 
     for c in &node.children {
         recorded(shared, history, c, records);
     }
-    if let Some((outcome, totals)) = history.outcome(&node.id) {
+    if let Some((outcome, _)) = history.outcome(&node.id) {
         shared.mark_finished(&node.id);
         lock(records).push(Record {
             node: node.clone(),
             outcome,
-            totals,
         });
     }
 }
@@ -288,30 +287,15 @@ pub(crate) fn report(
                 }
             }
         }
-        s.push_str("## Usage\n\n| Workspace | Status | Turns | Calls | Input | Output | Cache write | Cache read | Cost (USD) |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
-        let mut all: Vec<&Record> = records.iter().collect();
-        all.sort_by_key(|r| in_order(&r.node.id));
-        for r in all {
-            let t = &r.totals;
-            s.push_str(&format!(
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {:.4} |\n",
-                r.node.id,
-                describe(&r.outcome.status),
-                r.outcome.turns,
-                t.calls,
-                t.usage.input_tokens,
-                t.usage.output_tokens,
-                t.usage.cache_write_tokens,
-                t.usage.cache_read_tokens,
-                t.cost_usd
-            ));
-        }
     }
-    let t = shared.run_totals();
+    // The ledger's run line gets its wall time from RunDone, which comes after the report.
+    let mut ledger = lock(&shared.book).ledger.clone();
+    ledger.run.wall_ms = shared.elapsed_ms();
+    s.push_str("## Usage\n\n");
+    s.push_str(&ledger.table(root.map(|(p, _)| p)));
     s.push_str(&format!(
-        "\n**Run total** (planner included): {} calls, {} input, {} output, {} cache write, {} cache read tokens, {} retries, ${:.4}, {:.1} s\n",
-        t.calls, t.usage.input_tokens, t.usage.output_tokens, t.usage.cache_write_tokens, t.usage.cache_read_tokens, t.retries, t.cost_usd,
-        shared.elapsed_ms() as f64 / 1000.0
+        "\n_The run total includes the planner and {} retries. Wall (s) is a workspace's start to end, and for an agent the time its calls took._\n",
+        ledger.run.totals.retries
     ));
     s
 }

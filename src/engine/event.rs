@@ -184,6 +184,9 @@ pub enum Event {
         cost_usd: f64,
         workspace_totals: Option<Totals>,
         run_totals: Totals,
+        /// How long the call took, from its first attempt to its reply (retries included).
+        #[serde(default)]
+        elapsed_ms: u64,
     },
     StatusChanged {
         target: Target,
@@ -206,6 +209,9 @@ pub enum Event {
         result: Option<String>,
         turns: u32,
         totals: Totals,
+        /// From the workspace's start to its end (in this process, for a resumed run).
+        #[serde(default)]
+        elapsed_ms: u64,
     },
     RunDone {
         status: Status,

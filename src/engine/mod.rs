@@ -5,6 +5,7 @@
 pub mod aggregate;
 pub mod event;
 mod inspect;
+pub mod ledger;
 mod limiter;
 pub mod plan;
 pub mod planner;
@@ -14,4 +15,5 @@ mod runtime;
 pub mod workspace;
 
 pub use event::{ALL, Command, Event, InspectedMessage, Message, Status, Target, Totals, USER};
+pub use ledger::Ledger;
 pub use runtime::{Engine, EngineConfig, EngineHandle, now_ms};

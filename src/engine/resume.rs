@@ -49,6 +49,8 @@ pub struct History {
     pub steps: HashMap<String, Vec<Step>>,
     calls: Vec<Call>,
     retries: u64,
+    /// The usage recorded so far, by workspace and agent.
+    ledger: super::Ledger,
     /// Whether the run had already ended.
     pub ended: bool,
 }
@@ -60,6 +62,7 @@ impl History {
         let mut h = History::default();
         let mut shown: Option<Plan> = None;
         for event in events {
+            h.ledger.record(event);
             match event {
                 Event::RunStarted { task, .. } if h.task.is_empty() => h.task = task.clone(),
                 Event::PlanReady { plan, .. } => shown = Some(plan.clone()),
@@ -95,6 +98,7 @@ impl History {
                     result,
                     turns,
                     totals,
+                    ..
                 } => {
                     h.finished.insert(
                         workspace.clone(),
@@ -140,6 +144,7 @@ impl History {
     pub(crate) fn restore_usage(&self, shared: &Shared) {
         let mut book = lock(&shared.book);
         *book = Book::default();
+        book.ledger = self.ledger.clone();
         book.run.retries = self.retries;
         for c in &self.calls {
             book.run.add_call(&c.usage, c.cost_usd);
@@ -216,6 +221,7 @@ mod tests {
                 result: Some("r".into()),
                 turns: 3,
                 totals: Totals::default(),
+                elapsed_ms: 0,
             },
         ];
         let h = History::from_events(&events);

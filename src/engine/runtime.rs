@@ -162,6 +162,8 @@ pub(crate) struct Book {
     pub run: Totals,
     pub workspaces: HashMap<String, Totals>,
     pub agents: AgentBook,
+    /// The run's usage by workspace and agent, for the report's summary table.
+    pub ledger: super::Ledger,
 }
 
 /// What every part of a run shares.
@@ -230,6 +232,9 @@ impl Shared {
     }
 
     pub fn emit(&self, event: Event) {
+        if super::Ledger::concerns(&event) {
+            lock(&self.book).ledger.record(&event);
+        }
         if self.events.send(event).is_err() {
             tracing::debug!("no front end listens; event dropped");
         }
@@ -306,6 +311,7 @@ impl Shared {
         if let Some(refused) = lock(&self.refused_credentials).clone() {
             return Err(refused);
         }
+        let began = Instant::now();
         let decoder = Mutex::new(ContentStream::default());
         let on_delta = |fragment: &str| {
             let text = match stream {
@@ -425,6 +431,7 @@ impl Shared {
             cost_usd: cost,
             workspace_totals: ws_totals,
             run_totals,
+            elapsed_ms: began.elapsed().as_millis() as u64,
         });
         Ok(resp)
     }

@@ -334,6 +334,7 @@ impl RunModel {
                 result,
                 turns,
                 totals,
+                ..
             } => {
                 if let Some(w) = self.workspaces.get_mut(workspace) {
                     w.status = status.clone();
