@@ -7,12 +7,13 @@ use ratatui::style::{Style, Stylize};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row, Table, Widget};
 
+use crate::engine::Totals;
 use crate::headless::compact;
 
 use super::super::app::App;
 use super::super::layout::Areas;
 use super::super::model::Phase;
-use super::{glyph, header, log_view, status_word};
+use super::{glyph, header, log_view};
 
 pub fn draw(app: &App, areas: &Areas, buf: &mut Buffer) {
     let m = &app.model;
@@ -34,8 +35,20 @@ pub fn draw(app: &App, areas: &Areas, buf: &mut Buffer) {
         ],
     );
     let log = areas.log;
-    let rows = m.order.len() as u16 + 1;
-    let table_h = rows.min(log.height / 2).max(2.min(log.height));
+    let rows = m
+        .order
+        .iter()
+        .filter_map(|id| m.workspace(id))
+        .map(|w| 1 + w.agents.len() as u16)
+        .sum::<u16>()
+        + 1;
+    // Before the report there is room for the whole table; after it, half the tab.
+    let room = if m.report.is_some() {
+        log.height / 2
+    } else {
+        log.height.saturating_sub(2)
+    };
+    let table_h = rows.min(room).max(2.min(log.height));
     let table_area = Rect::new(log.x, log.y, log.width, table_h);
     let report = Rect::new(
         log.x,
@@ -68,44 +81,64 @@ fn table(app: &App, area: Rect, buf: &mut Buffer) {
     let head = Row::new([
         "",
         "workspace",
-        "state",
         "turns",
         "calls",
         "in",
         "out",
-        "cache",
+        "c.write",
+        "c.read",
         "$",
     ])
     .style(Style::new().bold());
-    let rows = m.order.iter().filter_map(|id| m.workspace(id)).map(|w| {
+    let usage = |t: &Totals| {
+        [
+            Cell::from(t.calls.to_string()),
+            Cell::from(compact(t.usage.input_tokens)),
+            Cell::from(compact(t.usage.output_tokens)),
+            Cell::from(compact(t.usage.cache_write_tokens)),
+            Cell::from(compact(t.usage.cache_read_tokens)),
+            Cell::from(format!("{:.3}", t.cost_usd)),
+        ]
+    };
+    let mut rows = Vec::new();
+    for w in m.order.iter().filter_map(|id| m.workspace(id)) {
         let (g, color) = glyph(&w.status);
-        let t = &w.totals;
-        Row::new(vec![
+        let mut cells = vec![
             Cell::from(Line::from(g)).style(Style::new().fg(color)),
             Cell::from(format!("{}{}", "  ".repeat(w.depth), w.id)),
-            Cell::from(status_word(&w.status)),
             Cell::from(if w.leaf {
                 format!("{}/{}", w.turns, m.max_turns)
             } else {
                 "—".into()
             }),
-            Cell::from(t.calls.to_string()),
-            Cell::from(compact(t.usage.input_tokens)),
-            Cell::from(compact(t.usage.output_tokens)),
-            Cell::from(compact(t.usage.cache_read_tokens)),
-            Cell::from(format!("{:.3}", t.cost_usd)),
-        ])
-    });
+        ];
+        cells.extend(usage(&w.totals));
+        rows.push(Row::new(cells));
+        // Each agent's share, under its workspace.
+        for a in &w.agents {
+            let mut cells = vec![
+                Cell::from(""),
+                Cell::from(format!("{}↳ {}", "  ".repeat(w.depth + 1), a.name)),
+                Cell::from(if a.turns > 0 {
+                    a.turns.to_string()
+                } else {
+                    String::new()
+                }),
+            ];
+            cells.extend(usage(&a.totals));
+            rows.push(Row::new(cells).style(Style::new().dim()));
+        }
+    }
     Table::new(
         rows,
         [
             Constraint::Length(1),
             Constraint::Fill(1),
-            Constraint::Length(9),
             Constraint::Length(5),
             Constraint::Length(5),
             Constraint::Length(6),
             Constraint::Length(6),
+            Constraint::Length(7),
             Constraint::Length(6),
             Constraint::Length(6),
         ],
