@@ -45,6 +45,18 @@ pub enum Status {
 }
 
 impl Status {
+    /// The status in one word, as tables show it.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Running => "running",
+            Status::Paused => "paused",
+            Status::Done => "done",
+            Status::Failed(_) => "failed",
+            Status::Cancelled => "cancelled",
+        }
+    }
+
     pub fn is_finished(&self) -> bool {
         matches!(self, Status::Done | Status::Failed(_) | Status::Cancelled)
     }

@@ -191,8 +191,8 @@ impl Ledger {
             rows.push(cells("planner", "", &self.planner));
         }
         for w in order {
-            let status = w.status.as_ref().map_or("running".into(), status_word);
-            rows.push(cells(&w.id, &status, &w.line));
+            let status = w.status.as_ref().map_or("running", Status::word);
+            rows.push(cells(&w.id, status, &w.line));
             for (name, line) in &w.agents {
                 rows.push(cells(&format!("↳ {name}"), "", line));
             }
@@ -236,18 +236,6 @@ fn cells(name: &str, status: &str, l: &Line) -> [String; 10] {
         format!("{:.4}", t.cost_usd),
         format!("{:.1}", l.wall_ms as f64 / 1000.0),
     ]
-}
-
-fn status_word(s: &Status) -> String {
-    match s {
-        Status::Pending => "pending",
-        Status::Running => "running",
-        Status::Paused => "paused",
-        Status::Done => "done",
-        Status::Failed(_) => "failed",
-        Status::Cancelled => "cancelled",
-    }
-    .to_string()
 }
 
 /// Markdown table, every column padded to its widest cell; the first two columns are left

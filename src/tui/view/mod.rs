@@ -89,18 +89,6 @@ pub fn glyph(status: &Status) -> (&'static str, Color) {
     }
 }
 
-/// A status in words.
-pub fn status_word(status: &Status) -> &'static str {
-    match status {
-        Status::Pending => "pending",
-        Status::Running => "running",
-        Status::Paused => "paused",
-        Status::Done => "done",
-        Status::Failed(_) => "failed",
-        Status::Cancelled => "cancelled",
-    }
-}
-
 fn elapsed(ms: u64) -> String {
     let s = ms / 1000;
     if s >= 3600 {
@@ -137,7 +125,7 @@ fn top_bar(app: &App, area: Rect, buf: &mut Buffer) {
         }
         (Phase::Done, _) => {
             let (g, c) = glyph(&m.status);
-            (format!("{g} {}", status_word(&m.status)), c)
+            (format!("{g} {}", m.status.word()), c)
         }
     };
     let mut right = vec![];
@@ -335,7 +323,7 @@ fn workspace_tab(app: &App, id: &str, areas: &Areas, buf: &mut Buffer) {
         Span::raw(w.title.clone()).bold(),
         Span::raw(format!(
             "  {} · turn {}/{} · {} tok",
-            status_word(&w.status),
+            w.status.word(),
             w.turns,
             app.model.max_turns,
             compact(w.totals.usage.input_tokens + w.totals.usage.output_tokens)
