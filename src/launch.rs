@@ -10,6 +10,7 @@ use crate::cli::RunOpts;
 use crate::config;
 use crate::engine::{EngineConfig, Event};
 use crate::llm::Client;
+use crate::pricing::Pricing;
 use crate::session::{self, SessionWriter};
 use crate::team::Team;
 
@@ -45,6 +46,8 @@ pub struct Launcher {
     model: String,
     /// The team of a resumed run, as it was.
     team: Option<Team>,
+    /// The shipped rates with the person's pricing.toml over them.
+    pricing: Pricing,
 }
 
 /// What one run needs: engine settings, the client, and its open session.
@@ -66,6 +69,10 @@ impl Launcher {
             Err(e) => return Err(e.to_string()),
         };
         let opts = config::merge(opts, file.into());
+        let pricing = match Pricing::user_path() {
+            Some(path) => Pricing::builtin().with_file(&path)?,
+            None => Pricing::builtin(),
+        };
         let (client, model) = config::client(&opts).map_err(|e| e.to_string())?;
         if opts.team.is_some() {
             config::team(&opts, "").map_err(|e| e.to_string())?;
@@ -78,6 +85,7 @@ impl Launcher {
             client,
             model,
             team: None,
+            pricing,
         })
     }
 
@@ -125,8 +133,7 @@ impl Launcher {
             Some(t) => t.clone(),
             None => config::team(&launcher.opts, &settings.task).map_err(|e| e.to_string())?,
         };
-        let config = config::engine_config(&launcher.opts, team, launcher.model.clone())
-            .map_err(|e| e.to_string())?;
+        let config = launcher.engine_config(team)?;
         let session = SessionWriter::append(dir).map_err(|e| e.to_string())?;
         let resumed = Resumed {
             prepared: Prepared {
@@ -138,6 +145,13 @@ impl Launcher {
             torn: loaded.torn,
         };
         Ok((launcher, resumed))
+    }
+
+    fn engine_config(&self, team: Team) -> Result<EngineConfig, String> {
+        let mut config = config::engine_config(&self.opts, team, self.model.clone())
+            .map_err(|e| e.to_string())?;
+        config.pricing = self.pricing.clone();
+        Ok(config)
     }
 
     /// Provider and model in a few words, e.g. "sim · sim-1 (offline simulation)".
@@ -162,8 +176,7 @@ impl Launcher {
             Some(t) => t.clone(),
             None => config::team(&self.opts, task).map_err(|e| e.to_string())?,
         };
-        let config = config::engine_config(&self.opts, team.clone(), self.model.clone())
-            .map_err(|e| e.to_string())?;
+        let config = self.engine_config(team.clone())?;
         let dir: PathBuf = match self.opts.session_dir.clone() {
             Some(d) => d,
             None => session::default_root()

@@ -343,3 +343,20 @@ fn other_bad_input_leaves_the_given_session_directory_unmade() {
         "nothing was written to the data directory"
     );
 }
+
+#[test]
+fn a_broken_pricing_file_is_bad_input_naming_file_line_and_column() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("config").join("huddle");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("pricing.toml"),
+        "[models.\"my-model\"]\ninput = 1.0\noutput = \"two\"\n",
+    )
+    .unwrap();
+    assert_bad_input(
+        home.path(),
+        &["run", TASK, "--headless", "--sim-speed", "0"],
+        "pricing.toml:3:10",
+    );
+}
