@@ -3,13 +3,17 @@
 //! Spending is read from the run's usage book, so a resumed run carries on from what it spent.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::{Deserialize, Serialize};
-use tokio_util::sync::CancellationToken;
 
 use super::event::{Event, Status, Target, Totals};
+use super::limiter::Permit;
 use super::plan::Plan;
 use super::runtime::{CallScope, Shared, lock};
+use crate::llm::LlmError;
+use crate::llm::retry::Gate;
 
 /// Spending limits of one scope; `None` is no limit of that kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
@@ -115,40 +119,68 @@ impl Ledger {
     }
 }
 
-/// A call counted as in flight; dropped once its usage is booked (or it failed).
-pub(crate) struct InFlight<'a>(&'a Shared);
+/// The gate of one call's attempts. Its first attempt starts only within the budget, checked
+/// once it has room under the concurrency cap, so that no call queued there starts after a limit
+/// is reached; retries of a call that started go on. The call counts as in flight from then
+/// until this is dropped, after its usage is booked. It owns what it uses: a gate that borrows
+/// trips the compiler's Send check of the engine's futures.
+pub(crate) struct Admission {
+    shared: Arc<Shared>,
+    scope: CallScope,
+    admitted: AtomicBool,
+}
 
-impl Drop for InFlight<'_> {
+impl Admission {
+    pub fn new(shared: Arc<Shared>, scope: &CallScope) -> Self {
+        Self {
+            shared,
+            scope: scope.clone(),
+            admitted: AtomicBool::new(false),
+        }
+    }
+}
+
+impl Gate for Admission {
+    type Pass<'p> = Permit<'p>;
+
+    async fn admit(&self) -> Permit<'_> {
+        let mut wake = self.shared.wake.subscribe();
+        loop {
+            let admitted = self.admitted.load(Ordering::Relaxed);
+            if !admitted && lock(&self.shared.gates).held(self.scope.workspace.as_deref()) {
+                if wake.changed().await.is_err() {
+                    // The engine is gone; the call's cancellation ends this wait.
+                    std::future::pending::<()>().await;
+                }
+                continue;
+            }
+            let permit = self.shared.admit().await;
+            if admitted || self.shared.budget_admits(&self.scope) {
+                self.admitted.store(true, Ordering::Relaxed);
+                return permit;
+            }
+        }
+    }
+
+    fn settle(&self, pass: Permit<'_>, outcome: Result<(), &LlmError>) {
+        self.shared.settle(pass, outcome);
+    }
+}
+
+impl Drop for Admission {
     fn drop(&mut self) {
+        if !self.admitted.load(Ordering::Relaxed) {
+            return;
+        }
         {
-            let mut ledger = lock(&self.0.ledger);
+            let mut ledger = lock(&self.shared.ledger);
             ledger.in_flight = ledger.in_flight.saturating_sub(1);
         }
-        self.0.announce_run_hold();
+        self.shared.announce_run_hold();
     }
 }
 
 impl Shared {
-    /// Waits while a budget holds this call's scope. Checked before every LLM call, so no call
-    /// starts once spending has reached a limit; calls already in flight finish and are counted.
-    /// `None` if cancelled meanwhile.
-    pub(crate) async fn within_budget(
-        &self,
-        scope: &CallScope,
-        cancel: &CancellationToken,
-    ) -> Option<InFlight<'_>> {
-        let mut wake = self.wake.subscribe();
-        loop {
-            if self.budget_admits(scope) {
-                return Some(InFlight(self));
-            }
-            tokio::select! {
-                _ = cancel.cancelled() => return None,
-                r = wake.changed() => if r.is_err() { return None },
-            }
-        }
-    }
-
     /// Holds the run or the workspace whose budget is spent; true if this call may go.
     fn budget_admits(&self, scope: &CallScope) -> bool {
         let ws = scope.workspace.as_deref();

@@ -3,13 +3,13 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-use super::budget::{Budgets, Ledger, Limits};
+use super::budget::{Admission, Budgets, Ledger, Limits};
 use super::event::{Command, Event, Status, Target, Totals};
 use super::inspect::AgentBook;
 use super::limiter::{Change, Limiter, Permit};
@@ -92,6 +92,7 @@ impl Engine {
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
         let (ev_tx, ev_rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared::new(config, client, ev_tx));
+        let _ = shared.this.set(Arc::downgrade(&shared));
         tokio::spawn(command_loop(shared, cmd_rx));
         (EngineHandle { tx: cmd_tx }, ev_rx)
     }
@@ -206,6 +207,8 @@ pub(crate) struct Shared {
     pub started: Mutex<Instant>,
     /// The server refused structured output once; every later call asks for JSON in plain text.
     structured_refused: AtomicBool,
+    /// The engine's own handle on this, for the gate each call passes (see `Admission`).
+    this: OnceLock<Weak<Shared>>,
 }
 
 /// Who a call is made for, for its events and totals.
@@ -249,6 +252,7 @@ impl Shared {
             inboxes: Mutex::default(),
             started: Mutex::new(Instant::now()),
             structured_refused: AtomicBool::new(false),
+            this: OnceLock::new(),
         }
     }
 
@@ -329,10 +333,13 @@ impl Shared {
         if let Some(refused) = lock(&self.refused_credentials).clone() {
             return Err(refused);
         }
-        // Counted in flight until its usage is booked below.
-        let Some(_in_flight) = self.within_budget(scope, cancel).await else {
-            return Err(LlmError::Cancelled);
-        };
+        // Within the budget, and counted in flight until its usage is booked below. A `Shared`
+        // made outside an engine (unit tests) has no budget to keep.
+        let admission = self
+            .this
+            .get()
+            .and_then(Weak::upgrade)
+            .map(|shared| Admission::new(shared, scope));
         let decoder = Mutex::new(ContentStream::default());
         let on_delta = |fragment: &str| {
             let text = match stream {
@@ -384,16 +391,17 @@ impl Shared {
             if let Some(agent) = lock(&self.book).agents.of(scope) {
                 agent.sent(&req);
             }
-            let result = call_with_retry_gated(
-                &self.client,
-                &req,
-                &on_delta,
-                &self.config.retry,
-                cancel,
-                &on_retry,
-                self,
-            )
-            .await;
+            let (client, retry) = (&self.client, &self.config.retry);
+            let result = match &admission {
+                Some(gate) => {
+                    call_with_retry_gated(client, &req, &on_delta, retry, cancel, &on_retry, gate)
+                        .await
+                }
+                None => {
+                    call_with_retry_gated(client, &req, &on_delta, retry, cancel, &on_retry, self)
+                        .await
+                }
+            };
             match result {
                 // Some OpenAI-compatible servers refuse `response_format`: ask for JSON in plain
                 // text from now on (our prompts say how), rather than failing the run.
