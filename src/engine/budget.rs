@@ -394,7 +394,7 @@ pub fn recorded(events: &[Event]) -> (Option<Limits>, BTreeMap<String, Limits>) 
     (run, workspaces)
 }
 
-/// The event and the warning of a reached budget.
+/// The warning and the event of a reached budget.
 fn notice(scope: Target, r: Reached) -> [Event; 2] {
     let (what, rest) = match &scope {
         Target::Workspace { workspace } => (
@@ -407,16 +407,17 @@ fn notice(scope: Target, r: Reached) -> [Event; 2] {
         ),
     };
     let message = format!("{what}: {}. {rest}", amounts(r));
+    // The warning first: a headless run ends at the `BudgetReached` and still shows it.
     [
+        Event::Warning {
+            workspace: None,
+            message,
+        },
         Event::BudgetReached {
             scope,
             kind: r.kind,
             limit: r.limit,
             spent: r.spent,
-        },
-        Event::Warning {
-            workspace: None,
-            message,
         },
     ]
 }
