@@ -376,6 +376,20 @@ mod tests {
     }
 
     #[test]
+    fn the_limits_example_in_the_conference_preset_parses() {
+        let (_, text) = PRESETS[0];
+        let example: String = text
+            .lines()
+            .skip_while(|l| !l.starts_with("# [limits]"))
+            .map(|l| format!("{}\n", l.trim_start_matches("# ")))
+            .collect();
+        let team = parse(&format!("{text}\n{example}"), "conference.toml").unwrap();
+        assert_eq!(team.limits.workspace_tokens, Some(60_000));
+        assert_eq!(team.limits.workspaces["venue"].tokens, Some(100_000));
+        assert_eq!(preset("conference").unwrap().limits, TeamLimits::default());
+    }
+
+    #[test]
     fn task_words_pick_the_preset() {
         assert_eq!(
             preset_for_task("Plan a product launch for our app").name,
