@@ -123,7 +123,9 @@ fn a_headless_run_stops_at_its_budget_and_resumes_with_a_higher_one() {
 #[test]
 fn bad_budget_values_are_refused_with_exit_2() {
     let home = tempfile::tempdir().unwrap();
-    let cases: &[(&[&str], &[(&str, &str)], &str)] = &[
+    /// Flags, environment, what the error says.
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: &[Case] = &[
         (&["--budget-tokens", "lots"], &[], "200k"),
         (&["--budget-tokens", "0"], &[], "at least 1"),
         (&["--budget-usd=-1"], &[], "more than 0"),
