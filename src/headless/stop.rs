@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::engine::budget::{self, BudgetKind};
 use crate::engine::{Event, Target};
+use crate::text::sanitize;
 
 /// Follows the workspaces and the budgets reached until the run is stuck on a budget.
 #[derive(Debug, Default)]
@@ -101,10 +102,11 @@ impl BudgetStop {
             }
             None => {
                 let held: Vec<&str> = self.held.iter().map(String::as_str).collect();
-                lines.push(format!(
+                // Workspace ids come from the planner's reply.
+                lines.push(sanitize(&format!(
                     "raise the [limits] of {} in the team file, then continue: huddle resume {dir} --headless{json} --team TEAM_FILE",
                     held.join(", ")
-                ));
+                )));
             }
         }
         lines

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use crate::engine::budget::{self, BudgetKind, Limits};
 use crate::engine::{Command, Event, Target, Totals};
 use crate::headless::compact;
+use crate::text::sanitize;
 
 use super::app::{App, Effect};
 use super::model::Phase;
@@ -119,10 +120,11 @@ pub fn hint(event: &Event) -> Option<String> {
         Target::Workspace { workspace } => (format!("'{workspace}' is"), format!("{workspace} ")),
         _ => ("the run is".to_string(), String::new()),
     };
-    Some(format!(
+    // Workspace ids come from the planner's reply.
+    Some(sanitize(&format!(
         "budget reached: {what} paused; raise it with /budget {at}{word} {}",
         budget::suggest(*kind, *limit, *spent)
-    ))
+    )))
 }
 
 impl App {
@@ -147,7 +149,7 @@ impl App {
                 None => "the run".to_string(),
             };
             let limits = self.model.budgets.limits(cmd.workspace.as_deref());
-            self.notice(show(&limits, &spent, &scope), false);
+            self.notice(sanitize(&show(&limits, &spent, &scope)), false);
             return Ok(vec![]);
         };
         let target = match cmd.workspace {
