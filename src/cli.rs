@@ -102,4 +102,11 @@ pub struct RunOpts {
     /// Make the simulation misbehave, e.g. "protocol=0.2,http=0.1,drop=0.05".
     #[arg(long, env = "HUDDLE_SIM_FAULTS")]
     pub sim_faults: Option<String>,
+    /// Pause the run when it has used this many tokens (every kind, cache reads included):
+    /// 200000, 200k or 1.5m.
+    #[arg(long, env = "HUDDLE_BUDGET_TOKENS", value_name = "N", value_parser = crate::engine::budget::parse_tokens)]
+    pub budget_tokens: Option<u64>,
+    /// Pause the run when it has cost this many USD: 2.50 or $2.50.
+    #[arg(long, env = "HUDDLE_BUDGET_USD", value_name = "USD", value_parser = crate::engine::budget::parse_usd)]
+    pub budget_usd: Option<f64>,
 }

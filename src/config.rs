@@ -45,6 +45,27 @@ pub struct FileConfig {
     pub concurrency: Option<usize>,
     pub seed: Option<u64>,
     pub sim_speed: Option<f64>,
+    /// A number or text such as "200k".
+    #[serde(default, deserialize_with = "token_budget")]
+    pub budget_tokens: Option<u64>,
+    pub budget_usd: Option<f64>,
+}
+
+/// `budget_tokens = 200000` or `budget_tokens = "200k"`.
+fn token_budget<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Tokens {
+        Number(u64),
+        Text(String),
+    }
+    match Option::<Tokens>::deserialize(d)? {
+        None => Ok(None),
+        Some(Tokens::Number(n)) => Ok(Some(n)),
+        Some(Tokens::Text(t)) => crate::engine::budget::parse_tokens(&t)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+    }
 }
 
 /// `$XDG_CONFIG_HOME/huddle/config.toml`.
@@ -78,6 +99,8 @@ impl From<FileConfig> for RunOpts {
             concurrency: file.concurrency,
             seed: file.seed,
             sim_speed: file.sim_speed,
+            budget_tokens: file.budget_tokens,
+            budget_usd: file.budget_usd,
             ..RunOpts::default()
         }
     }
@@ -97,6 +120,8 @@ pub fn merge(opts: RunOpts, lower: RunOpts) -> RunOpts {
         seed: opts.seed.or(lower.seed),
         sim_speed: opts.sim_speed.or(lower.sim_speed),
         sim_faults: opts.sim_faults.or(lower.sim_faults),
+        budget_tokens: opts.budget_tokens.or(lower.budget_tokens),
+        budget_usd: opts.budget_usd.or(lower.budget_usd),
     }
 }
 
@@ -215,6 +240,17 @@ pub fn engine_config(
         }
         cfg.concurrency = c;
     }
+    if let Some(usd) = opts.budget_usd
+        && !(usd.is_finite() && usd > 0.0)
+    {
+        return Err(ConfigError::Invalid(format!(
+            "--budget-usd must be more than 0, not {usd}"
+        )));
+    }
+    cfg.budgets.run = crate::engine::budget::Limits {
+        tokens: opts.budget_tokens,
+        usd: opts.budget_usd,
+    };
     Ok(cfg)
 }
 
@@ -232,6 +268,31 @@ mod tests {
         let merged = merge(opts, file.into());
         assert_eq!(merged.model.as_deref(), Some("flag-model"));
         assert_eq!(merged.max_turns, Some(5));
+    }
+
+    #[test]
+    fn budgets_come_from_the_config_file_under_the_flags() {
+        let file: FileConfig =
+            toml::from_str("budget_tokens = \"200k\"\nbudget_usd = 2.5\n").unwrap();
+        let flags = RunOpts {
+            budget_usd: Some(4.0),
+            ..RunOpts::default()
+        };
+        let merged = merge(flags, file.into());
+        assert_eq!(merged.budget_tokens, Some(200_000));
+        assert_eq!(merged.budget_usd, Some(4.0));
+        let cfg = engine_config(&merged, crate::team::preset_for_task(""), "m".into()).unwrap();
+        assert_eq!(cfg.budgets.run.tokens, Some(200_000));
+        assert_eq!(cfg.budgets.run.usd, Some(4.0));
+        let number: FileConfig = toml::from_str("budget_tokens = 5000\n").unwrap();
+        assert_eq!(number.budget_tokens, Some(5000));
+        assert!(toml::from_str::<FileConfig>("budget_tokens = \"lots\"\n").is_err());
+        let negative = RunOpts {
+            budget_usd: Some(-1.0),
+            ..RunOpts::default()
+        };
+        let err = engine_config(&negative, crate::team::preset_for_task(""), "m".into());
+        assert!(err.unwrap_err().to_string().contains("--budget-usd"));
     }
 
     #[test]

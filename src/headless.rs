@@ -1,6 +1,8 @@
 //! The headless front end: progress lines (who speaks to whom, workspaces done, usage) or one JSON
 //! event per line. It only consumes events, like the dashboard and the session file.
 
+mod stop;
+
 use std::collections::HashSet;
 use std::io::Write;
 
@@ -287,7 +289,7 @@ pub fn compact(n: u64) -> String {
 
 /// Runs a task to the end without a screen: progress on stderr (or JSON events on stdout), every
 /// event into the session, the final report on stdout. Returns the process exit code: 0 done,
-/// 1 the run failed or was cancelled.
+/// 1 the run failed, was cancelled or stopped at its budget (then it stays resumable).
 pub async fn run(
     config: crate::engine::EngineConfig,
     client: crate::llm::Client,
@@ -313,6 +315,7 @@ pub async fn run(
     let mut interrupt = std::pin::pin!(tokio::signal::ctrl_c());
     let mut interrupts = 0;
     let mut disk_error_shown = false;
+    let mut budget = stop::BudgetStop::default();
     let outcome = loop {
         let event = tokio::select! {
             e = events.recv() => e,
@@ -343,6 +346,15 @@ pub async fn run(
         }
         if let Event::RunDone { status, report, .. } = event {
             break Some((status, report));
+        }
+        if budget.stuck_after(&event) {
+            // Nothing more is recorded: the session ends as an interruption, to be resumed.
+            engine.send(Command::Shutdown);
+            let _ = progress.flush();
+            for line in budget.advice(session.dir(), json) {
+                let _ = writeln!(notes, "{line}");
+            }
+            return 1;
         }
     };
     engine.send(Command::Shutdown);

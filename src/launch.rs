@@ -28,6 +28,10 @@ pub struct Settings {
     pub max_turns: Option<u32>,
     pub max_depth: Option<usize>,
     pub concurrency: Option<usize>,
+    #[serde(default)]
+    pub budget_tokens: Option<u64>,
+    #[serde(default)]
+    pub budget_usd: Option<f64>,
 }
 
 /// An interrupted run, ready to go on.
@@ -110,6 +114,13 @@ impl Launcher {
             .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         let settings: Settings = serde_json::from_str(&text)
             .map_err(|e| format!("{} is not valid: {e}", path.display()))?;
+        let events = loaded.events();
+        // The budget last in force (raised in the dashboard, say) unless a flag gives a new one.
+        let (run_budget, workspace_budgets) = crate::engine::budget::recorded(&events);
+        let run_budget = run_budget.unwrap_or(crate::engine::budget::Limits {
+            tokens: settings.budget_tokens,
+            usd: settings.budget_usd,
+        });
         let recorded = RunOpts {
             provider: Some(settings.provider.clone()),
             model: Some(settings.model.clone()),
@@ -119,6 +130,8 @@ impl Launcher {
             seed: settings.seed,
             sim_speed: settings.sim_speed,
             sim_faults: settings.sim_faults.clone(),
+            budget_tokens: run_budget.tokens,
+            budget_usd: run_budget.usd,
             ..RunOpts::default()
         };
         let mut opts = config::merge(flags, recorded);
@@ -127,7 +140,9 @@ impl Launcher {
         let team_flag = opts.team.is_some();
         let mut launcher = Self::new(opts)?;
         if !team_flag {
-            launcher.team = Some(settings.team);
+            let mut team = settings.team;
+            team.limits.workspaces.extend(workspace_budgets);
+            launcher.team = Some(team);
         }
         let team = match &launcher.team {
             Some(t) => t.clone(),
@@ -141,7 +156,7 @@ impl Launcher {
                 client: launcher.client.clone(),
                 session,
             },
-            events: loaded.events(),
+            events,
             torn: loaded.torn,
         };
         Ok((launcher, resumed))
@@ -195,6 +210,8 @@ impl Launcher {
             max_turns: self.opts.max_turns,
             max_depth: self.opts.max_depth,
             concurrency: self.opts.concurrency,
+            budget_tokens: self.opts.budget_tokens,
+            budget_usd: self.opts.budget_usd,
         };
         let json = serde_json::to_string_pretty(&settings).map_err(|e| e.to_string())?;
         session

@@ -1,8 +1,11 @@
 //! Team rosters: the agents a planner may staff workspaces with, loaded from TOML team files.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+
+use crate::engine::budget::{Limits, usd_limit};
 
 /// One specialist agent. Its address is `name@team`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,8 +30,42 @@ impl Agent {
     }
 }
 
+/// Spending limits of the workspaces a team works in: `[limits]` in the team file. A workspace's
+/// limits count its own calls (for a parent workspace, its aggregation), tokens of every kind.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamLimits {
+    /// Tokens each workspace may spend, unless `workspaces` says otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace_tokens: Option<u64>,
+    /// USD each workspace may spend, unless `workspaces` says otherwise.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "usd_limit"
+    )]
+    pub workspace_usd: Option<f64>,
+    /// Limits of single workspaces by plan id; they replace the defaults.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub workspaces: BTreeMap<String, Limits>,
+}
+
+impl TeamLimits {
+    /// The default limits of every workspace.
+    pub fn workspace(&self) -> Limits {
+        Limits {
+            tokens: self.workspace_tokens,
+            usd: self.workspace_usd,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.workspace().is_none() && self.workspaces.is_empty()
+    }
+}
+
 /// A roster of agents, as read from one team file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Team {
     pub name: String,
     #[serde(default)]
@@ -37,6 +74,9 @@ pub struct Team {
     #[serde(default)]
     pub keywords: Vec<String>,
     pub agents: Vec<Agent>,
+    /// Per-workspace spending limits.
+    #[serde(default, skip_serializing_if = "TeamLimits::is_empty")]
+    pub limits: TeamLimits,
 }
 
 impl Team {
@@ -140,6 +180,8 @@ struct RawTeam {
     #[serde(default)]
     keywords: Vec<String>,
     agents: toml::Spanned<Vec<toml::Spanned<RawAgent>>>,
+    #[serde(default)]
+    limits: TeamLimits,
 }
 
 #[derive(Deserialize)]
@@ -231,6 +273,7 @@ pub fn parse(text: &str, path: &str) -> Result<Team, TeamError> {
         description: raw.description,
         keywords: raw.keywords,
         agents,
+        limits: raw.limits,
     })
 }
 
@@ -306,6 +349,44 @@ mod tests {
         let one = "name = \"x\"\n[[agents]]\nname = \"a\"\nteam = \"t\"\ndescription = \"d\"\n";
         let err = parse(one, "f.toml").unwrap_err().to_string();
         assert!(err.contains("at least 2 agents"), "{err}");
+    }
+
+    #[test]
+    fn limits_set_a_default_and_single_workspaces() {
+        let agents = "[[agents]]\nname = \"a\"\nteam = \"t\"\ndescription = \"d\"\n\n[[agents]]\nname = \"b\"\nteam = \"t\"\ndescription = \"d\"\n";
+        let text = format!(
+            "name = \"x\"\n{agents}\n[limits]\nworkspace_tokens = 60000\nworkspace_usd = 0.5\n\n[limits.workspaces.venue]\ntokens = 100000\n"
+        );
+        let team = parse(&text, "f.toml").unwrap();
+        assert_eq!(team.limits.workspace_tokens, Some(60_000));
+        assert_eq!(team.limits.workspace_usd, Some(0.5));
+        assert_eq!(team.limits.workspaces["venue"].tokens, Some(100_000));
+        assert_eq!(team.limits.workspaces["venue"].usd, None);
+        // Kept whole in a session's settings.json.
+        let json = serde_json::to_string(&team).unwrap();
+        assert_eq!(serde_json::from_str::<Team>(&json).unwrap(), team);
+
+        let negative = format!("name = \"x\"\n{agents}\n[limits]\nworkspace_usd = -1.0\n");
+        let err = parse(&negative, "f.toml").unwrap_err().to_string();
+        assert!(err.starts_with("f.toml:13:17:"), "{err}");
+        assert!(err.contains("0 or more"), "{err}");
+        let typo = format!("name = \"x\"\n{agents}\n[limits.workspaces.venue]\ntokenz = 5\n");
+        let err = parse(&typo, "f.toml").unwrap_err().to_string();
+        assert!(err.starts_with("f.toml:13:1:"), "{err}");
+    }
+
+    #[test]
+    fn the_limits_example_in_the_conference_preset_parses() {
+        let (_, text) = PRESETS[0];
+        let example: String = text
+            .lines()
+            .skip_while(|l| !l.starts_with("# [limits]"))
+            .map(|l| format!("{}\n", l.trim_start_matches("# ")))
+            .collect();
+        let team = parse(&format!("{text}\n{example}"), "conference.toml").unwrap();
+        assert_eq!(team.limits.workspace_tokens, Some(60_000));
+        assert_eq!(team.limits.workspaces["venue"].tokens, Some(100_000));
+        assert_eq!(preset("conference").unwrap().limits, TeamLimits::default());
     }
 
     #[test]

@@ -112,6 +112,7 @@ fn crew() -> Team {
         description: "Eight pairs.".into(),
         keywords: vec![],
         agents,
+        limits: Default::default(),
     }
 }
 

@@ -577,6 +577,7 @@ fn any_team() -> impl Strategy<Value = Team> {
             description,
             keywords,
             agents,
+            limits: Default::default(),
         })
 }
 

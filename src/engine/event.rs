@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::budget::BudgetKind;
 use super::plan::Plan;
 use crate::llm::{Role, Usage};
 
@@ -124,6 +125,14 @@ pub enum Command {
     ResumeRun {
         events: Vec<Event>,
     },
+    /// New spending limits of the run or of one workspace (`None`: no limit of that kind).
+    /// Raising a budget above what was spent lifts the pause it caused; a pause the person made
+    /// stays.
+    SetBudget {
+        target: Target,
+        tokens: Option<u64>,
+        usd: Option<f64>,
+    },
     Shutdown,
 }
 
@@ -215,6 +224,22 @@ pub enum Event {
         workspace: Option<String>,
         message: String,
     },
+    /// A budget stopped new LLM calls: `scope` (the run or one workspace) is paused until the
+    /// budget is raised. `spent` counts every call that finished, so calls that were in flight
+    /// show as overshoot. Tokens are of every kind, cache reads included.
+    BudgetReached {
+        scope: Target,
+        kind: BudgetKind,
+        limit: f64,
+        spent: f64,
+    },
+    /// The limits of the run or of one workspace: when the run or the plan starts, and after
+    /// each [`Command::SetBudget`]. `None` is no limit of that kind.
+    BudgetChanged {
+        scope: Target,
+        tokens: Option<u64>,
+        usd: Option<f64>,
+    },
     WorkspaceDone {
         workspace: String,
         status: Status,
@@ -278,6 +303,40 @@ mod tests {
         assert_eq!(serde_json::from_str::<Event>(&line).unwrap(), e);
         let s = serde_json::to_string(&Status::Failed("boom".into())).unwrap();
         assert_eq!(s, r#"{"state":"failed","reason":"boom"}"#);
+    }
+
+    #[test]
+    fn budget_events_and_commands_round_trip() {
+        let events = [
+            Event::BudgetReached {
+                scope: Target::Workspace {
+                    workspace: "venue".into(),
+                },
+                kind: BudgetKind::Usd,
+                limit: 0.5,
+                spent: 0.5123,
+            },
+            Event::BudgetChanged {
+                scope: Target::Run,
+                tokens: Some(300_000),
+                usd: None,
+            },
+        ];
+        for e in events {
+            let line = serde_json::to_string(&e).unwrap();
+            assert_eq!(serde_json::from_str::<Event>(&line).unwrap(), e, "{line}");
+        }
+        let cmd = Command::SetBudget {
+            target: Target::Run,
+            tokens: None,
+            usd: Some(2.5),
+        };
+        let line = serde_json::to_string(&cmd).unwrap();
+        assert_eq!(
+            line,
+            r#"{"type":"SetBudget","target":{"scope":"run"},"tokens":null,"usd":2.5}"#
+        );
+        assert_eq!(serde_json::from_str::<Command>(&line).unwrap(), cmd);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! file are equal consumers of the same event stream.
 
 pub mod aggregate;
+pub mod budget;
 pub mod event;
 mod inspect;
 pub mod ledger;

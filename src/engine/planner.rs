@@ -34,6 +34,7 @@ pub(crate) async fn run_task(
         target: Target::Run,
         status: Status::Running,
     });
+    shared.announce_budgets(None);
     let cancel = shared.run_token();
 
     // An interrupted run with an approved plan goes on from its history; one interrupted before

@@ -3,12 +3,13 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
+use super::budget::{Admission, Budgets, Ledger, Limits};
 use super::event::{Command, Event, Status, Target, Totals};
 use super::inspect::AgentBook;
 use super::limiter::{Change, Limiter, Permit};
@@ -37,12 +38,13 @@ pub struct EngineConfig {
     pub result_max_tokens: u32,
     pub retry: RetryPolicy,
     pub pricing: Pricing,
+    /// Spending limits; the workspace limits come from the team file.
+    pub budgets: Budgets,
 }
 
 impl EngineConfig {
     pub fn new(team: Team, model: impl Into<String>) -> Self {
         Self {
-            team,
             model: model.into(),
             max_turns: 12,
             max_depth: 3,
@@ -52,6 +54,12 @@ impl EngineConfig {
             result_max_tokens: 8192,
             retry: RetryPolicy::default(),
             pricing: Pricing::builtin(),
+            budgets: Budgets {
+                workspace: team.limits.workspace(),
+                workspaces: team.limits.workspaces.clone(),
+                ..Budgets::default()
+            },
+            team,
         }
     }
 }
@@ -84,6 +92,7 @@ impl Engine {
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
         let (ev_tx, ev_rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared::new(config, client, ev_tx));
+        let _ = shared.this.set(Arc::downgrade(&shared));
         tokio::spawn(command_loop(shared, cmd_rx));
         (EngineHandle { tx: cmd_tx }, ev_rx)
     }
@@ -102,6 +111,10 @@ pub(crate) struct Gates {
     pub run: bool,
     pub workspaces: HashSet<String>,
     pub agents: HashSet<(String, String)>,
+    /// The run's budget is spent: no call starts until it is raised.
+    pub held_run: bool,
+    /// Workspaces whose budget is spent.
+    pub held: HashSet<String>,
     /// Parent of every workspace of the approved plan.
     parents: HashMap<String, Option<String>>,
     /// Agents of every workspace of the approved plan.
@@ -112,14 +125,21 @@ pub(crate) struct Gates {
 impl Gates {
     /// Whether the run, this workspace or one of its ancestors is paused.
     pub fn blocks(&self, workspace: &str) -> bool {
-        let mut at = Some(workspace);
-        while let Some(ws) = at {
-            if self.workspaces.contains(ws) {
-                return true;
-            }
-            at = self.parents.get(ws).and_then(|p| p.as_deref());
-        }
         self.run
+            || self.held(Some(workspace))
+            || self.lineage(workspace).any(|w| self.workspaces.contains(w))
+    }
+
+    /// Whether a budget holds the run, or this workspace or one of its ancestors.
+    pub fn held(&self, workspace: Option<&str>) -> bool {
+        self.held_run || workspace.is_some_and(|w| self.lineage(w).any(|a| self.held.contains(a)))
+    }
+
+    /// The workspace and its ancestors.
+    fn lineage<'a>(&'a self, workspace: &'a str) -> impl Iterator<Item = &'a str> {
+        std::iter::successors(Some(workspace), |ws| {
+            self.parents.get(*ws).and_then(|p| p.as_deref())
+        })
     }
 
     /// Whether `agent` is a member of `workspace` in the approved plan.
@@ -135,7 +155,7 @@ impl Gates {
     }
 
     /// Why a pause or resume cannot apply to this target, if it cannot.
-    fn refuse(&self, target: &Target) -> Option<String> {
+    pub(crate) fn refuse(&self, target: &Target) -> Option<String> {
         let (Target::Workspace { workspace } | Target::Agent { workspace, .. }) = target else {
             return None;
         };
@@ -180,6 +200,8 @@ pub(crate) struct Shared {
     /// Bumped on every pause, resume, cancel or injected message, so that waiting workspaces look again.
     pub wake: watch::Sender<u64>,
     pub book: Mutex<Book>,
+    /// Budgets of the current run and the calls in flight under them.
+    pub ledger: Mutex<Ledger>,
     pub run_cancel: Mutex<CancellationToken>,
     pub workspace_cancel: Mutex<HashMap<String, CancellationToken>>,
     pub inboxes: Mutex<HashMap<String, mpsc::UnboundedSender<Injected>>>,
@@ -187,6 +209,8 @@ pub(crate) struct Shared {
     pub started: Mutex<Instant>,
     /// The server refused structured output once; every later call asks for JSON in plain text.
     structured_refused: AtomicBool,
+    /// The engine's own handle on this, for the gate each call passes (see `Admission`).
+    this: OnceLock<Weak<Shared>>,
 }
 
 /// Who a call is made for, for its events and totals.
@@ -214,6 +238,7 @@ impl Shared {
         events: mpsc::UnboundedSender<Event>,
     ) -> Self {
         let calls = Limiter::new(config.concurrency);
+        let ledger = Mutex::new(Ledger::new(config.budgets.clone()));
         Self {
             config,
             client,
@@ -223,11 +248,13 @@ impl Shared {
             gates: Mutex::default(),
             wake: watch::channel(0).0,
             book: Mutex::default(),
+            ledger,
             run_cancel: Mutex::new(CancellationToken::new()),
             workspace_cancel: Mutex::default(),
             inboxes: Mutex::default(),
             started: Mutex::new(Instant::now()),
             structured_refused: AtomicBool::new(false),
+            this: OnceLock::new(),
         }
     }
 
@@ -280,7 +307,7 @@ impl Shared {
         loop {
             let paused = {
                 let g = lock(&self.gates);
-                workspace.map_or(g.run, |w| g.blocks(w))
+                workspace.map_or(g.run || g.held_run, |w| g.blocks(w))
             };
             if !paused {
                 return true;
@@ -312,6 +339,13 @@ impl Shared {
             return Err(refused);
         }
         let began = Instant::now();
+        // Within the budget, and counted in flight until its usage is booked below. A `Shared`
+        // made outside an engine (unit tests) has no budget to keep.
+        let admission = self
+            .this
+            .get()
+            .and_then(Weak::upgrade)
+            .map(|shared| Admission::new(shared, scope));
         let decoder = Mutex::new(ContentStream::default());
         let on_delta = |fragment: &str| {
             let text = match stream {
@@ -363,16 +397,17 @@ impl Shared {
             if let Some(agent) = lock(&self.book).agents.of(scope) {
                 agent.sent(&req);
             }
-            let result = call_with_retry_gated(
-                &self.client,
-                &req,
-                &on_delta,
-                &self.config.retry,
-                cancel,
-                &on_retry,
-                self,
-            )
-            .await;
+            let (client, retry) = (&self.client, &self.config.retry);
+            let result = match &admission {
+                Some(gate) => {
+                    call_with_retry_gated(client, &req, &on_delta, retry, cancel, &on_retry, gate)
+                        .await
+                }
+                None => {
+                    call_with_retry_gated(client, &req, &on_delta, retry, cancel, &on_retry, self)
+                        .await
+                }
+            };
             match result {
                 // Some OpenAI-compatible servers refuse `response_format`: ask for JSON in plain
                 // text from now on (our prompts say how), rather than failing the run.
@@ -520,6 +555,8 @@ impl Shared {
                 gates.parents.insert(c.id.clone(), Some(node.id.clone()));
             }
         }
+        drop((map, gates));
+        self.announce_budgets(Some(plan));
     }
 }
 
@@ -623,6 +660,7 @@ async fn command_loop(shared: Arc<Shared>, mut commands: mpsc::UnboundedReceiver
                 *lock(&shared.run_cancel) = CancellationToken::new();
                 *lock(&shared.gates) = Gates::default();
                 *lock(&shared.book) = Book::default();
+                *lock(&shared.ledger) = Ledger::new(shared.config.budgets.clone());
                 *lock(&shared.refused_credentials) = None;
                 *lock(&shared.started) = Instant::now();
                 let (tx, rx) = mpsc::unbounded_channel();
@@ -636,6 +674,11 @@ async fn command_loop(shared: Arc<Shared>, mut commands: mpsc::UnboundedReceiver
             Command::Pause { target } => set_paused(&shared, target, true),
             Command::Resume { target } => set_paused(&shared, target, false),
             Command::Cancel { target } => cancel(&shared, target),
+            Command::SetBudget {
+                target,
+                tokens,
+                usd,
+            } => shared.set_budget(target, Limits { tokens, usd }),
             Command::Inspect { workspace, agent } => {
                 super::inspect::inspect(&shared, &workspace, &agent)
             }
@@ -748,7 +791,7 @@ fn set_paused(shared: &Shared, target: Target, paused: bool) {
         }
         // What now holds, not what was asked: a workspace resumed inside a paused run stays paused.
         let still = match &target {
-            Target::Run => g.run,
+            Target::Run => g.run || g.held_run,
             Target::Workspace { workspace } => g.blocks(workspace),
             Target::Agent { workspace, agent } => {
                 g.blocks(workspace) || g.agent_paused(workspace, agent)
@@ -760,6 +803,9 @@ fn set_paused(shared: &Shared, target: Target, paused: bool) {
             Status::Running
         }
     };
+    if !paused && let Some(why) = shared.budget_hold(&target) {
+        shared.warn(None, format!("still paused: {why}"));
+    }
     shared.emit(Event::StatusChanged { target, status });
     shared.wake_all();
 }

@@ -266,6 +266,9 @@ impl App {
             }
         }
         let inspected = matches!(event, Event::AgentInspected { .. });
+        if let Some(hint) = super::budget::hint(&event) {
+            self.notice(hint, true);
+        }
         self.model.apply(&event);
         if inspected {
             self.rebuild_inspector();
@@ -532,6 +535,7 @@ impl App {
                 self.go_tab(n);
                 Ok(vec![])
             }
+            Slash::Budget(cmd) => self.budget_command(cmd),
         };
         self.typing = self.model.phase == Phase::Idle;
         result.unwrap_or_else(|e| self.error(e))

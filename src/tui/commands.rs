@@ -1,7 +1,9 @@
 //! `/commands` typed in the input box, and `@agent` addressing of a message.
 
+use super::budget::{self, BudgetCommand};
+
 /// A parsed `/command`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Slash {
     Help,
     Quit,
@@ -23,15 +25,19 @@ pub enum Slash {
     },
     /// 0-based tab index.
     Tab(usize),
+    Budget(BudgetCommand),
 }
 
 /// The commands as the help overlay and errors list them.
-pub const LIST: &str = "/help /quit /approve /pause [all|WORKSPACE] /resume [all|WORKSPACE] /cancel [all|WORKSPACE] /inspect [AGENT] /tab N";
+pub const LIST: &str = "/help /quit /approve /pause [all|WORKSPACE] /resume [all|WORKSPACE] /cancel [all|WORKSPACE] /inspect [AGENT] /tab N /budget [WORKSPACE] [tokens N|usd X|off]";
 
 /// Parses what follows the `/`.
 pub fn parse(text: &str) -> Result<Slash, String> {
     let mut words = text.split_whitespace();
     let name = words.next().unwrap_or("").to_lowercase();
+    if name == "budget" {
+        return budget::parse(&words.collect::<Vec<_>>()).map(Slash::Budget);
+    }
     let arg = words.next().map(str::to_string);
     if let Some(extra) = words.next() {
         return Err(format!("/{name} takes one argument at most, not '{extra}'"));
@@ -120,6 +126,9 @@ mod tests {
         assert!(parse("tab 0").is_err());
         assert!(parse("frobnicate").unwrap_err().contains("/pause"));
         assert!(parse("pause a b").is_err());
+        assert!(
+            matches!(parse("budget venue tokens 1.5m"), Ok(Slash::Budget(b)) if b.workspace.as_deref() == Some("venue"))
+        );
     }
 
     #[test]

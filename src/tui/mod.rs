@@ -5,6 +5,7 @@
 //! and draws only when something changed, at most 60 times a second, inside synchronized output.
 
 pub mod app;
+pub mod budget;
 pub mod commands;
 pub mod inspector;
 pub mod keys;

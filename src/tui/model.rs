@@ -135,6 +135,7 @@ pub struct RunModel {
     pub elapsed_ms: Option<u64>,
     /// The last agent inspection the engine answered.
     pub inspection: Option<Event>,
+    pub budgets: super::budget::Budgets,
 }
 
 impl RunModel {
@@ -378,6 +379,12 @@ impl RunModel {
                 }
             }
             Event::AgentInspected { .. } => self.inspection = Some(event.clone()),
+            Event::BudgetChanged { .. } => self.budgets.apply(event),
+            Event::BudgetReached { .. } => {
+                if let Some(hint) = super::budget::hint(event) {
+                    self.plan_log.push_notice(Notice::Warning, &hint);
+                }
+            }
             Event::RunResumed {
                 finished,
                 workspaces,

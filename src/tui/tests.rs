@@ -613,3 +613,72 @@ async fn wide_and_combining_characters_keep_the_layout_aligned() {
     assert!(rows.iter().any(|r| r.contains("会議の予算は")), "{rows:?}");
     engine.send(Command::Shutdown);
 }
+
+/// Types a `/command` and presses Enter, whether or not the input box has the keys.
+fn command(app: &mut App, text: &str) -> Vec<Effect> {
+    if !app.typing {
+        app.update(key(KeyCode::Char('/')));
+        typed(app, text.trim_start_matches('/'));
+    } else {
+        typed(app, text);
+    }
+    app.update(key(KeyCode::Enter))
+}
+
+#[tokio::test]
+async fn the_top_bar_shows_the_budget_and_slash_budget_raises_it() {
+    let mut cfg = EngineConfig::new(team::preset("conference").unwrap(), "sim-1");
+    cfg.auto_approve = true;
+    cfg.budgets.run.tokens = Some(3_000);
+    let client = Client::Sim(SimClient::new(7).with_pacing(Pacing::instant()));
+    let (engine, mut rx) = Engine::spawn(cfg, client);
+    let mut app = sim_app((100, 30));
+    typed(&mut app, TASK);
+    app.update(key(KeyCode::Enter));
+    engine.send(Command::StartTask { task: TASK.into() });
+    pump(&mut rx, &mut app, |e| {
+        matches!(e, Event::BudgetReached { .. })
+    })
+    .await;
+    let top = screen(&app).lines().next().unwrap_or_default().to_string();
+    assert!(top.contains("/3.0k tok") && top.contains("paused"), "{top}");
+    let hint = app
+        .flash
+        .as_ref()
+        .map(|f| f.text.clone())
+        .unwrap_or_default();
+    assert!(hint.contains("raise it with /budget tokens "), "{hint}");
+
+    assert_eq!(command(&mut app, "/budget"), vec![]);
+    let shown = app
+        .flash
+        .as_ref()
+        .map(|f| f.text.clone())
+        .unwrap_or_default();
+    assert!(
+        shown.starts_with("the run budget: ") && shown.ends_with("/3.0k tok (reached)"),
+        "{shown}"
+    );
+    assert!(command(&mut app, "/budget tokens lots").is_empty());
+    assert!(
+        app.flash
+            .as_ref()
+            .is_some_and(|f| f.error && f.text.contains("200k"))
+    );
+
+    let effects = command(&mut app, "/budget tokens 1m");
+    assert_eq!(
+        effects,
+        vec![Effect::Send(Command::SetBudget {
+            target: Target::Run,
+            tokens: Some(1_000_000),
+            usd: None,
+        })]
+    );
+    send_all(&engine, effects);
+    pump(&mut rx, &mut app, |e| matches!(e, Event::RunDone { .. })).await;
+    assert_eq!(app.model.status, Status::Done);
+    let top = screen(&app).lines().next().unwrap_or_default().to_string();
+    assert!(top.contains("/1.00M tok"), "{top}");
+    engine.send(Command::Shutdown);
+}

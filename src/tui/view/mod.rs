@@ -141,13 +141,14 @@ fn top_bar(app: &App, area: Rect, buf: &mut Buffer) {
     }
     right.push(Span::styled(state, Style::new().fg(color).bold()));
     if m.phase != Phase::Idle {
-        right.push(sep.clone());
-        right.push(Span::raw(format!(
-            "{} tok",
-            compact(m.totals.usage.input_tokens + m.totals.usage.output_tokens)
-        )));
-        right.push(sep.clone());
-        right.push(Span::raw(format!("${:.2}", m.totals.cost_usd)));
+        for (text, reached) in super::budget::bar(&m.budgets.run, &m.totals) {
+            right.push(sep.clone());
+            right.push(if reached {
+                Span::raw(text).red().bold().reversed()
+            } else {
+                Span::raw(text)
+            });
+        }
         if m.retries > 0 {
             right.push(sep.clone());
             right.push(Span::raw(format!("↻{}", m.retries)).magenta());

@@ -76,6 +76,7 @@ fn custom_team() -> Team {
                 &["budget", "catering", "vendors"],
             ),
         ],
+        limits: Default::default(),
     }
 }
 
