@@ -45,6 +45,7 @@ pub struct FileConfig {
     pub concurrency: Option<usize>,
     pub seed: Option<u64>,
     pub sim_speed: Option<f64>,
+    pub context_tokens: Option<u64>,
 }
 
 /// `$XDG_CONFIG_HOME/huddle/config.toml`.
@@ -78,6 +79,7 @@ impl From<FileConfig> for RunOpts {
             concurrency: file.concurrency,
             seed: file.seed,
             sim_speed: file.sim_speed,
+            context_tokens: file.context_tokens,
             ..RunOpts::default()
         }
     }
@@ -97,6 +99,7 @@ pub fn merge(opts: RunOpts, lower: RunOpts) -> RunOpts {
         seed: opts.seed.or(lower.seed),
         sim_speed: opts.sim_speed.or(lower.sim_speed),
         sim_faults: opts.sim_faults.or(lower.sim_faults),
+        context_tokens: opts.context_tokens.or(lower.context_tokens),
     }
 }
 
@@ -215,6 +218,9 @@ pub fn engine_config(
         }
         cfg.concurrency = c;
     }
+    if let Some(t) = opts.context_tokens {
+        cfg.context_tokens = t;
+    }
     Ok(cfg)
 }
 
@@ -232,6 +238,17 @@ mod tests {
         let merged = merge(opts, file.into());
         assert_eq!(merged.model.as_deref(), Some("flag-model"));
         assert_eq!(merged.max_turns, Some(5));
+    }
+
+    #[test]
+    fn context_tokens_come_from_the_config_file_and_0_turns_the_window_off() {
+        let file: FileConfig = toml::from_str("context_tokens = 0\n").unwrap();
+        let merged = merge(RunOpts::default(), file.into());
+        let team = crate::team::preset("conference").unwrap();
+        let cfg = engine_config(&merged, team.clone(), "m".into()).unwrap();
+        assert_eq!(cfg.context_tokens, 0);
+        let cfg = engine_config(&RunOpts::default(), team, "m".into()).unwrap();
+        assert_eq!(cfg.context_tokens, crate::engine::DEFAULT_CONTEXT_TOKENS);
     }
 
     #[test]

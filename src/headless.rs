@@ -162,6 +162,17 @@ impl Printer {
                 scope(workspace),
                 sanitize(message)
             ),
+            Event::ContextSummarized {
+                workspace,
+                through_seq,
+                tokens_before,
+                tokens_after,
+                ..
+            } => writeln!(
+                out,
+                "  {DIM}[{}] messages #1–#{through_seq} summarized for the agents ({tokens_before} → {tokens_after} tokens){DIM:#}",
+                sanitize(workspace)
+            ),
             Event::WorkspaceDone {
                 workspace,
                 status,

@@ -27,6 +27,9 @@ pub struct Settings {
     pub max_turns: Option<u32>,
     pub max_depth: Option<usize>,
     pub concurrency: Option<usize>,
+    /// Absent in sessions recorded before the context window existed.
+    #[serde(default)]
+    pub context_tokens: Option<u64>,
 }
 
 /// An interrupted run, ready to go on.
@@ -108,6 +111,7 @@ impl Launcher {
             max_turns: settings.max_turns,
             max_depth: settings.max_depth,
             concurrency: settings.concurrency,
+            context_tokens: settings.context_tokens,
             seed: settings.seed,
             sim_speed: settings.sim_speed,
             sim_faults: settings.sim_faults.clone(),
@@ -182,6 +186,7 @@ impl Launcher {
             max_turns: self.opts.max_turns,
             max_depth: self.opts.max_depth,
             concurrency: self.opts.concurrency,
+            context_tokens: self.opts.context_tokens,
         };
         let json = serde_json::to_string_pretty(&settings).map_err(|e| e.to_string())?;
         session

@@ -3,6 +3,7 @@
 //! file are equal consumers of the same event stream.
 
 pub mod aggregate;
+pub mod context;
 pub mod event;
 mod inspect;
 mod limiter;
@@ -14,4 +15,4 @@ mod runtime;
 pub mod workspace;
 
 pub use event::{ALL, Command, Event, InspectedMessage, Message, Status, Target, Totals, USER};
-pub use runtime::{Engine, EngineConfig, EngineHandle, now_ms};
+pub use runtime::{DEFAULT_CONTEXT_TOKENS, Engine, EngineConfig, EngineHandle, now_ms};

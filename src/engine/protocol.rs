@@ -7,6 +7,7 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
+use super::context::{Summary, conversation_parts};
 use super::event::{ALL, Message, USER};
 use super::plan::Plan;
 use crate::llm::{ChatMessage, LlmRequest, Output, Part};
@@ -28,6 +29,8 @@ pub mod header {
     pub const PROTOCOL_ERROR: &str = "## Your reply broke the protocol";
     pub const FINAL_RESULT: &str = "## Final result now";
     pub const CHILD_RESULTS: &str = "## Results of the sub-workspaces";
+    pub const SUMMARY: &str = "## Summary of earlier messages";
+    pub const TO_SUMMARIZE: &str = "## Messages to fold into the summary";
 }
 
 /// Name of the structured output of the planner.
@@ -115,6 +118,8 @@ pub struct TurnContext<'a> {
     pub mission: &'a str,
     pub node: &'a Plan,
     pub members: &'a [Agent],
+    /// The workspace's running summary, sent instead of the messages it covers.
+    pub summary: Option<&'a Summary>,
 }
 
 /// The system prompt of an agent: persona, mission, workspace, teammates and protocol rules.
@@ -160,23 +165,8 @@ pub fn agent_system(agent: &Agent, ctx: &TurnContext<'_>) -> String {
     s
 }
 
-/// Renders the log as one agent sees it: messages it sent, messages sent to it, and broadcasts.
-pub fn transcript(log: &[Message], agent: &str) -> String {
-    let mut s = format!("{}\n", header::CONVERSATION);
-    for m in log.iter().filter(|m| m.from == agent || m.is_for(agent)) {
-        s.push_str(&format!(
-            "### #{} {} → {}\n{}\n\n",
-            m.seq,
-            m.from,
-            m.to.join(", "),
-            m.content.trim_end()
-        ));
-    }
-    s
-}
-
 /// An agent's call: its system prompt and the conversation so far (the stable, cacheable
-/// prefix), then what is asked of it now.
+/// prefix, one part per message: see [`super::context`]), then what is asked of it now.
 fn agent_request(
     model: &str,
     agent: &Agent,
@@ -189,10 +179,11 @@ fn agent_request(
     LlmRequest {
         model: model.to_string(),
         system: vec![Part::cached(agent_system(agent, ctx))],
-        messages: vec![ChatMessage::user(vec![
-            Part::cached(transcript(log, &agent.name)),
-            Part::new(ask),
-        ])],
+        messages: vec![ChatMessage::user({
+            let mut parts = conversation_parts(log, ctx.summary, &agent.name);
+            parts.push(Part::new(ask));
+            parts
+        })],
         max_tokens,
         output,
         temperature: None,
@@ -704,29 +695,6 @@ mod tests {
         assert_eq!(p.children[0].agents, ["x", "y"]);
         assert!(parse_plan("no json").is_err());
         assert!(parse_plan(r#"{"title": 3}"#).unwrap_err().contains("shape"));
-    }
-
-    #[test]
-    fn transcript_shows_only_what_the_agent_may_see() {
-        let msg = |seq, from: &str, to: &[&str]| Message {
-            seq,
-            workspace: "w".into(),
-            from: from.into(),
-            to: to.iter().map(|s| s.to_string()).collect(),
-            content: format!("m{seq}"),
-            at: 0,
-        };
-        let log = vec![
-            msg(1, USER, &[ALL]),
-            msg(2, "a", &["b"]),
-            msg(3, "b", &["c"]),
-            msg(4, "c", &["a", "b"]),
-        ];
-        let t = transcript(&log, "a");
-        assert!(t.contains("### #1 USER → ALL\nm1"));
-        assert!(t.contains("### #2 a → b\nm2"));
-        assert!(!t.contains("m3"));
-        assert!(t.contains("### #4 c → a, b\nm4"));
     }
 
     #[test]

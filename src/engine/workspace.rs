@@ -8,6 +8,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::aggregate::Outcome;
+use super::context::{self, Summary};
 use super::event::{ALL, Event, Message, Status, USER};
 use super::plan::Plan;
 use super::protocol::{self, TurnContext};
@@ -43,6 +44,9 @@ struct Leaf<'a> {
     last_speaker: Option<String>,
     /// Consecutive near-identical exchanges seen, per pair of agents.
     repeats: HashMap<(String, String), usize>,
+    /// What the agents are sent instead of the oldest messages, once the log grew past
+    /// `context_tokens`.
+    summary: Option<Summary>,
 }
 
 /// Runs a leaf workspace to its end. Never panics on model output; a failed call fails only this
@@ -88,6 +92,7 @@ pub(crate) async fn run_leaf(
         result: None,
         last_speaker: None,
         repeats: HashMap::new(),
+        summary: None,
     };
     let ctx_node = node.clone();
     let brief = if node.description.trim().is_empty() {
@@ -222,6 +227,7 @@ impl Leaf<'_> {
                     }
                     self.record(message.clone());
                 }
+                Step::Summarized(summary) => self.summary = Some(summary.clone()),
             }
         }
         if let Some((agent, queued)) = open {
@@ -299,6 +305,7 @@ impl Leaf<'_> {
             mission: task,
             node,
             members: &self.members,
+            summary: self.summary.as_ref(),
         }
     }
 
@@ -317,6 +324,7 @@ impl Leaf<'_> {
         name: &str,
         cancel: &CancellationToken,
     ) -> Result<(), LlmError> {
+        self.fit_context(task, node, name, cancel).await?;
         let agent = self.agent(name);
         let model = self.shared.model_for(Some(name));
         let req = protocol::turn_request(
@@ -419,6 +427,60 @@ impl Leaf<'_> {
         *count >= LOOP_REPEATS
     }
 
+    /// Once the conversation `agent` would be sent passes `context_tokens`, folds its oldest
+    /// messages into the running summary (a call of the lead's model, counted and gated like
+    /// any other) and announces it. An empty summary folds nothing: no message is lost.
+    async fn fit_context(
+        &mut self,
+        task: &str,
+        node: &Plan,
+        agent: &str,
+        cancel: &CancellationToken,
+    ) -> Result<(), LlmError> {
+        let limit = self.shared.config.context_tokens;
+        let Some(through) = context::fold_point(&self.log, self.summary.as_ref(), agent, limit)
+        else {
+            return Ok(());
+        };
+        let lead = self.members[0].name.clone();
+        let req = context::summary_request(
+            &self.shared.model_for(Some(&lead)),
+            &self.ctx(task, node),
+            self.summary.as_ref(),
+            &self.log,
+            through,
+            context::summary_max_tokens(limit),
+        );
+        // No agent in the scope: the summary is the workspace's, and is not streamed as a turn.
+        let scope = CallScope {
+            workspace: Some(self.id.clone()),
+            agent: None,
+        };
+        let resp = self.shared.call(&scope, &req, Stream::Text, cancel).await?;
+        if resp.text.trim().is_empty() {
+            self.shared.warn(
+                Some(&self.id),
+                "the running summary came back empty; the whole log is sent instead",
+            );
+            return Ok(());
+        }
+        let summary = Summary {
+            through_seq: through,
+            text: resp.text.trim().to_string(),
+        };
+        let tokens_before = context::conversation_tokens(&self.log, self.summary.as_ref(), agent);
+        let tokens_after = context::conversation_tokens(&self.log, Some(&summary), agent);
+        self.shared.emit(Event::ContextSummarized {
+            workspace: self.id.clone(),
+            through_seq: through,
+            summary: summary.text.clone(),
+            tokens_before,
+            tokens_after,
+        });
+        self.summary = Some(summary);
+        Ok(())
+    }
+
     /// Asks the last speaker (or the lead) for the workspace's final result and posts it to USER.
     async fn final_result(
         &mut self,
@@ -430,6 +492,7 @@ impl Leaf<'_> {
             .last_speaker
             .clone()
             .unwrap_or_else(|| self.members[0].name.clone());
+        self.fit_context(task, node, &name, cancel).await?;
         let agent = self.agent(&name);
         let model = self.shared.model_for(Some(&name));
         let req = protocol::final_request(
@@ -497,6 +560,7 @@ mod tests {
             result: None,
             last_speaker: None,
             repeats: HashMap::new(),
+            summary: None,
         }
     }
 
@@ -520,7 +584,7 @@ mod tests {
         assert_eq!(l.claim_turn(), Claim::Turn(c.to_string()));
         l.post(c, vec![ALL.into()], "AV plan".into());
         assert_eq!(l.queue, [a, b], "ALL queues everyone but the sender, once");
-        let seen = protocol::transcript(&l.log, b);
+        let seen = context::transcript(&l.log, None, b);
         for want in [
             "#1 USER → ALL",
             "#2 venue_coordinator → catering_manager",

@@ -32,6 +32,7 @@ enum Kind {
     Turn,
     Final,
     Aggregate,
+    Summary,
     Other,
 }
 
@@ -43,7 +44,9 @@ fn kind(req: &LlmRequest) -> Kind {
     }
     let last = read::last_user(req);
     let last_has = |h: &str| last.lines().any(|l| l.trim_end() == h);
-    if last_has(header::FINAL_RESULT) {
+    if last_has(header::TO_SUMMARIZE) {
+        Kind::Summary
+    } else if last_has(header::FINAL_RESULT) {
         Kind::Final
     } else if read::has_header(req, header::CHILD_RESULTS) {
         Kind::Aggregate
@@ -67,6 +70,7 @@ pub fn reply_text(req: &LlmRequest, seed: u64) -> String {
         Kind::Turn => serde_json::to_string(&agent::turn(req, seed)).unwrap_or_default(),
         Kind::Final => agent::final_text(req, seed),
         Kind::Aggregate => docs::aggregate(req, seed),
+        Kind::Summary => docs::running_summary(req),
         Kind::Other => {
             let answer = docs::short_answer(req);
             match req.output {
@@ -251,9 +255,11 @@ impl SimClient {
             .chain(req.messages.iter().flat_map(|m| m.parts.iter()));
         let mut full = String::new();
         let mut breakpoints = Vec::new();
+        let minimum = min_cacheable_tokens(&req.model);
         for p in parts {
             full.push_str(&p.text);
-            if p.cache {
+            // Like the API, a prefix shorter than the model's minimum is not cached at all.
+            if p.cache && estimate_tokens(&full) >= minimum {
                 breakpoints.push(full.len());
             }
         }
@@ -376,6 +382,15 @@ impl SimClient {
             stop_reason: Some(stop_reason.to_string()),
             model: req.model.clone(),
         })
+    }
+}
+
+/// The shortest prefix Anthropic caches: 2048 tokens for Haiku models, 1024 for the others.
+pub fn min_cacheable_tokens(model: &str) -> u64 {
+    if model.to_ascii_lowercase().contains("haiku") {
+        2048
+    } else {
+        1024
     }
 }
 

@@ -113,6 +113,7 @@ fn the_lead_follows_up_once_nudges_once_then_reports() {
         mission: TASK,
         node: &node,
         members: &members,
+        summary: None,
     };
     let lead = &members[0];
     let mut log = vec![msg(1, USER, &[ALL], TASK)];
@@ -158,6 +159,7 @@ fn notes_from_the_person_and_questions_between_teammates_are_answered() {
         mission: TASK,
         node: &node,
         members: &members,
+        summary: None,
     };
     let ask = |log: &[Message], agent: &Agent| {
         let req = turn_request("sim", agent, &ctx, log, 2048);
@@ -248,6 +250,7 @@ fn without_structured_output_the_same_json_comes_as_text() {
         mission: TASK,
         node: &node,
         members: &members,
+        summary: None,
     };
     let turn = turn_request(
         "sim",
@@ -276,6 +279,7 @@ fn turn_limit_and_aggregation_write_documents() {
         mission: TASK,
         node: &node,
         members: &members,
+        summary: None,
     };
     let req = final_request("sim", &members[2], &ctx, &log, 2048);
     let text = reply_text(&req, 2);
