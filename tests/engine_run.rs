@@ -387,7 +387,9 @@ async fn at_the_turn_limit_the_last_speaker_writes_the_result() {
                 r#"{"id":"root","title":"T","description":"d","agents":["venue_coordinator","catering_manager"],"children":[]}"#,
             );
         }
-        if req.output_name() == Some(MESSAGE_TOOL) {
+        if req.output_name() == Some(MESSAGE_TOOL)
+            && !req.messages[0].text().contains(header::FINAL_RESULT)
+        {
             let me = req
                 .system_text()
                 .split_whitespace()

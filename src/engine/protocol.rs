@@ -190,6 +190,22 @@ fn agent_request(
     }
 }
 
+/// The send_message structured output of an agent's call.
+fn message_output() -> Output {
+    Output::Json {
+        name: MESSAGE_TOOL.into(),
+        description: "Send one message to teammates, to ALL, or to USER.".into(),
+        schema: serde_json::json!({
+            "type": "object",
+            "properties": {
+                "to": {"type": "array", "items": {"type": "string"}, "description": "teammate names, \"ALL\" or \"USER\""},
+                "content": {"type": "string"}
+            },
+            "required": ["to", "content"]
+        }),
+    }
+}
+
 /// The request for one agent turn: a send_message.
 pub fn turn_request(
     model: &str,
@@ -203,19 +219,7 @@ pub fn turn_request(
         header::YOUR_TURN,
         agent.name
     );
-    let output = Output::Json {
-        name: MESSAGE_TOOL.into(),
-        description: "Send one message to teammates, to ALL, or to USER.".into(),
-        schema: serde_json::json!({
-            "type": "object",
-            "properties": {
-                "to": {"type": "array", "items": {"type": "string"}, "description": "teammate names, \"ALL\" or \"USER\""},
-                "content": {"type": "string"}
-            },
-            "required": ["to", "content"]
-        }),
-    };
-    agent_request(model, agent, ctx, log, ask, output, max_tokens)
+    agent_request(model, agent, ctx, log, ask, message_output(), max_tokens)
 }
 
 /// The same turn asked again after a reply that broke the protocol.
@@ -233,8 +237,10 @@ pub fn reask_request(mut req: LlmRequest, bad_reply: &str, error: &str) -> LlmRe
     req
 }
 
-/// When the workspace must end (turn limit, a loop, or nobody left to answer): the agent writes
-/// the workspace's final result, as free text.
+/// When the workspace must end (turn limit, a loop, or nobody left to answer): the agent sends
+/// the workspace's final result to USER. It is a send_message like every turn, so that the
+/// request shares the turns' cached prefix (tools, system prompt, conversation); read it with
+/// [`final_result_text`].
 pub fn final_request(
     model: &str,
     agent: &Agent,
@@ -243,11 +249,27 @@ pub fn final_request(
     max_tokens: u32,
 ) -> LlmRequest {
     let ask = format!(
-        "{}\nThe workspace must finish now. Write its final result for USER: the complete deliverable, \
-built from everything agreed above. Plain text or markdown, no JSON.",
+        "{}\nThe workspace must finish now. Send its final result to USER: in `content`, the complete \
+deliverable, built from everything agreed above, as markdown.",
         header::FINAL_RESULT
     );
-    agent_request(model, agent, ctx, log, ask, Output::Text, max_tokens)
+    agent_request(model, agent, ctx, log, ask, message_output(), max_tokens)
+}
+
+/// The result in the reply to a [`final_request`]: the `content` of its send_message (whoever
+/// it names), else as much of `content` as a cut-off reply holds, else the reply as written.
+pub fn final_result_text(reply: &str) -> String {
+    if let Some(Value::String(content)) =
+        extract_json(reply).and_then(|v| v.get("content").cloned())
+    {
+        return content;
+    }
+    let partial = ContentStream::default().push(reply);
+    if partial.trim().is_empty() {
+        reply.to_string()
+    } else {
+        partial
+    }
 }
 
 /// One child's outcome, as handed to its parent's aggregation.

@@ -507,8 +507,12 @@ impl Leaf<'_> {
             agent: Some(name.clone()),
         };
         self.start_turn(&name);
-        let resp = self.shared.call(&scope, &req, Stream::Text, cancel).await?;
-        let text = if resp.text.trim().is_empty() {
+        let resp = self
+            .shared
+            .call(&scope, &req, Stream::MessageJson, cancel)
+            .await?;
+        let text = protocol::final_result_text(&resp.text);
+        let text = if text.trim().is_empty() {
             // Nothing lost: the result is then the conversation itself.
             self.log
                 .iter()
@@ -517,7 +521,7 @@ impl Leaf<'_> {
                 .collect::<Vec<_>>()
                 .join("\n\n")
         } else {
-            resp.text
+            text
         };
         self.post(&name, vec![USER.into()], text);
         Ok(())

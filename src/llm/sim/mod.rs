@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use self::rng::{Rng, hash_parts};
 use super::{DeltaSink, LlmError, LlmRequest, LlmResponse, Output, Usage, estimate_tokens};
+use crate::engine::event::USER;
 use crate::engine::protocol::{MESSAGE_TOOL, PLAN_TOOL, header};
 
 /// What kind of call a request is, as a model would tell from the prompt.
@@ -37,13 +38,14 @@ enum Kind {
 }
 
 fn kind(req: &LlmRequest) -> Kind {
-    match req.output_name() {
-        Some(PLAN_TOOL) => return Kind::Plan,
-        Some(MESSAGE_TOOL) => return Kind::Turn,
-        _ => {}
-    }
     let last = read::last_user(req);
     let last_has = |h: &str| last.lines().any(|l| l.trim_end() == h);
+    match req.output_name() {
+        Some(PLAN_TOOL) => return Kind::Plan,
+        // The final result is a send_message too.
+        Some(MESSAGE_TOOL) if !last_has(header::FINAL_RESULT) => return Kind::Turn,
+        _ => {}
+    }
     if last_has(header::TO_SUMMARIZE) {
         Kind::Summary
     } else if last_has(header::FINAL_RESULT) {
@@ -68,7 +70,17 @@ pub fn reply_text(req: &LlmRequest, seed: u64) -> String {
     match kind(req) {
         Kind::Plan => serde_json::to_string(&planner::plan(req, seed)).unwrap_or_default(),
         Kind::Turn => serde_json::to_string(&agent::turn(req, seed)).unwrap_or_default(),
-        Kind::Final => agent::final_text(req, seed),
+        Kind::Final => {
+            let text = agent::final_text(req, seed);
+            match req.output {
+                Output::Json { .. } => serde_json::to_string(&agent::Turn {
+                    to: vec![USER.into()],
+                    content: text,
+                })
+                .unwrap_or_default(),
+                Output::Text => text,
+            }
+        }
         Kind::Aggregate => docs::aggregate(req, seed),
         Kind::Summary => docs::running_summary(req),
         Kind::Other => {

@@ -282,9 +282,15 @@ fn turn_limit_and_aggregation_write_documents() {
         summary: None,
     };
     let req = final_request("sim", &members[2], &ctx, &log, 2048);
-    let text = reply_text(&req, 2);
+    let reply = reply_text(&req, 2);
+    assert!(reply.starts_with(r#"{"to":["USER"]"#), "{reply}");
+    let text = crate::engine::protocol::final_result_text(&reply);
     assert!(text.starts_with("# Venue, catering and AV"), "{text}");
-    assert!(serde_json::from_str::<serde_json::Value>(&text).is_err());
+    assert_eq!(
+        reply_text(&req.as_plain_text(), 2),
+        text,
+        "without tools, plain text"
+    );
     assert!((200..=500).contains(&words(&text)), "{text}");
 
     let plan = plan_for(&conf, TASK, 1, 1);

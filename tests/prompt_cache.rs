@@ -1,0 +1,435 @@
+//! Prompt caching and context growth: the mock server's cache emulation against hand-computed
+//! cases, then whole runs through the real Anthropic client measuring the share of input read
+//! from the cache and the prompt size per turn, with and without the context window.
+//! Run with `--nocapture` to see the measured figures.
+
+mod support;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use huddle::engine::protocol::MESSAGE_TOOL;
+use huddle::engine::{EngineConfig, Event, Status};
+use huddle::llm::anthropic::AnthropicClient;
+use huddle::llm::retry::RetryPolicy;
+use huddle::llm::{ChatMessage, Client, LlmRequest, Output, Part, Usage};
+use huddle::team;
+use support::{LOOKBACK_BLOCKS, MockServer, PromptCache, Reply, SimResponder, run_task};
+
+/// `n` characters, `n / 4` tokens.
+fn text(c: char, n: usize) -> String {
+    c.to_string().repeat(n)
+}
+
+fn request(system: Vec<Part>, parts: Vec<Part>) -> LlmRequest {
+    LlmRequest {
+        model: "claude-sonnet-4-5".into(),
+        system,
+        messages: vec![ChatMessage::user(parts)],
+        max_tokens: 100,
+        output: Output::Text,
+        temperature: None,
+    }
+}
+
+fn usage(input: u64, write: u64, read: u64) -> Usage {
+    Usage {
+        input_tokens: input,
+        output_tokens: 1,
+        cache_write_tokens: write,
+        cache_read_tokens: read,
+    }
+}
+
+#[test]
+fn a_later_request_reads_the_prefix_at_an_earlier_block_boundary() {
+    let mut cache = PromptCache::with_minimum(100);
+    let system = || vec![Part::cached(text('s', 400))];
+    // 100 + 100 + 100 tokens up to the breakpoint, then a 10-token ask.
+    let first = request(
+        system(),
+        vec![
+            Part::new(text('a', 400)),
+            Part::cached(text('b', 400)),
+            Part::new(text('q', 40)),
+        ],
+    );
+    assert_eq!(cache.usage(&first, "ok"), usage(10, 300, 0));
+    // The next turn moves the breakpoint one block on; the old one is a block boundary now.
+    let second = request(
+        system(),
+        vec![
+            Part::new(text('a', 400)),
+            Part::new(text('b', 400)),
+            Part::cached(text('c', 400)),
+            Part::new(text('r', 40)),
+        ],
+    );
+    assert_eq!(cache.usage(&second, "ok"), usage(10, 100, 300));
+    // The whole transcript as one block changes every turn: only the system prompt is read.
+    let one_block = request(
+        system(),
+        vec![
+            Part::cached(text('a', 400) + &text('b', 400) + &text('c', 400) + &text('d', 400)),
+            Part::new(text('r', 40)),
+        ],
+    );
+    assert_eq!(cache.usage(&one_block, "ok"), usage(10, 400, 100));
+    // The cache is per model.
+    let other_model = LlmRequest {
+        model: "claude-opus-4-1".into(),
+        ..second
+    };
+    assert_eq!(cache.usage(&other_model, "ok"), usage(10, 400, 0));
+}
+
+#[test]
+fn a_prefix_below_the_minimum_is_never_cached() {
+    // Sonnet caches from 1024 tokens on: 1000 tokens are plain input, every time.
+    let mut cache = PromptCache::default();
+    let short = request(vec![Part::cached(text('s', 4000))], vec![Part::new("hi")]);
+    assert_eq!(cache.usage(&short, "ok"), usage(1001, 0, 0));
+    assert_eq!(cache.usage(&short, "ok"), usage(1001, 0, 0));
+    // 1500 tokens: cached for Sonnet, but Haiku needs 2048.
+    let long = request(vec![Part::cached(text('s', 6000))], vec![Part::new("hi")]);
+    assert_eq!(cache.usage(&long, "ok"), usage(1, 1500, 0));
+    assert_eq!(cache.usage(&long, "ok"), usage(1, 0, 1500));
+    let haiku = LlmRequest {
+        model: "claude-haiku-4-5".into(),
+        ..long
+    };
+    assert_eq!(cache.usage(&haiku, "ok"), usage(1501, 0, 0));
+    assert_eq!(cache.usage(&haiku, "ok"), usage(1501, 0, 0));
+}
+
+#[test]
+fn the_lookback_reaches_20_blocks_back_and_no_further() {
+    // Messages of 40 tokens each after a 100-token system prompt; the breakpoint on the last.
+    let turn = |messages: usize| {
+        let mut parts: Vec<Part> = (0..messages)
+            .map(|i| Part::new(format!("{i:>3}{}", text('m', 157))))
+            .collect();
+        parts[messages - 1].cache = true;
+        request(vec![Part::cached(text('s', 400))], parts)
+    };
+    let mut cache = PromptCache::with_minimum(100);
+    assert_eq!(cache.usage(&turn(5), "ok"), usage(0, 300, 0));
+    // 20 blocks later the old breakpoint is still found...
+    assert_eq!(
+        cache.usage(&turn(5 + LOOKBACK_BLOCKS), "ok"),
+        usage(0, 800, 300)
+    );
+    // ...21 blocks later it is not: only the system prompt is read.
+    let mut cache = PromptCache::with_minimum(100);
+    cache.usage(&turn(5), "ok");
+    assert_eq!(
+        cache.usage(&turn(6 + LOOKBACK_BLOCKS), "ok"),
+        usage(0, 1040, 100)
+    );
+}
+
+const TASK: &str =
+    "Organize a world-class tech conference called FutureTech 2025 with 500 attendees";
+
+/// Agents that keep working until the turn limit: every turn is a message to ALL of about 180
+/// tokens, different each time (so no loop is detected); everything else is the simulation's.
+struct Chatter;
+
+const WORDS: [&str; 24] = [
+    "venue",
+    "budget",
+    "catering",
+    "speakers",
+    "sponsors",
+    "badges",
+    "stage",
+    "wifi",
+    "tickets",
+    "schedule",
+    "keynote",
+    "breakout",
+    "hotel",
+    "shuttle",
+    "signage",
+    "volunteers",
+    "streaming",
+    "security",
+    "lunch",
+    "posters",
+    "panels",
+    "insurance",
+    "permits",
+    "feedback",
+];
+
+impl support::Responder for Chatter {
+    fn reply(&self, req: &LlmRequest) -> Reply {
+        if req.output_name() != Some(MESSAGE_TOOL) {
+            return SimResponder { seed: 7 }.reply(req);
+        }
+        let n = req.messages[0].parts.len() as u64;
+        let me = req.system_text().len() as u64;
+        let mut content = format!("Update {n}:");
+        for i in 0..110u64 {
+            let pick = (n * 31 + me * 7 + i * i * 13) % WORDS.len() as u64;
+            content.push_str(&format!(" {} {}", WORDS[pick as usize], (n * 17 + i) % 997));
+        }
+        Reply::text(serde_json::json!({"to": ["ALL"], "content": content}).to_string())
+    }
+}
+
+fn config(max_turns: u32, context_tokens: u64) -> EngineConfig {
+    let mut cfg = EngineConfig::new(team::preset("conference").unwrap(), "claude-sonnet-4-5");
+    cfg.auto_approve = true;
+    cfg.max_turns = max_turns;
+    cfg.context_tokens = context_tokens;
+    // One call at a time, so the server's requests and usages line up with the events.
+    cfg.concurrency = 1;
+    cfg.retry = RetryPolicy {
+        max_retries: 2,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(20),
+    };
+    cfg
+}
+
+/// One agent call as measured: its workspace turn, the agent's own turn, and its usage.
+#[derive(Debug)]
+struct Measured {
+    turn: u32,
+    agent_turn: u32,
+    usage: Usage,
+}
+
+impl Measured {
+    fn prompt(&self) -> u64 {
+        self.usage.input_tokens + self.usage.cache_read_tokens + self.usage.cache_write_tokens
+    }
+    fn share(&self) -> f64 {
+        self.usage.cache_read_tokens as f64 / self.prompt().max(1) as f64
+    }
+}
+
+/// Agent calls in order (summaries and aggregations are not agent turns), and the number of
+/// summaries made.
+fn measure(events: &[Event]) -> (Vec<Measured>, usize) {
+    let mut turn: HashMap<String, u32> = HashMap::new();
+    let mut agent_turns: HashMap<(String, String), u32> = HashMap::new();
+    let mut out = Vec::new();
+    let mut summaries = 0;
+    for e in events {
+        match e {
+            Event::TurnStarted {
+                workspace,
+                agent,
+                turn: t,
+            } => {
+                turn.insert(workspace.clone(), *t);
+                *agent_turns
+                    .entry((workspace.clone(), agent.clone()))
+                    .or_default() += 1;
+            }
+            // An aggregation names its lead but is not a turn.
+            Event::UsageUpdated {
+                workspace: Some(ws),
+                agent: Some(agent),
+                call,
+                ..
+            } => {
+                if let Some(&agent_turn) = agent_turns.get(&(ws.clone(), agent.clone())) {
+                    out.push(Measured {
+                        turn: turn[ws],
+                        agent_turn,
+                        usage: *call,
+                    });
+                }
+            }
+            Event::ContextSummarized { .. } => summaries += 1,
+            _ => {}
+        }
+    }
+    (out, summaries)
+}
+
+async fn run(max_turns: u32, context_tokens: u64) -> (Vec<Event>, MockServer) {
+    let server = MockServer::start(Chatter);
+    let client =
+        Client::Anthropic(AnthropicClient::new(server.anthropic_base_url(), "sk-test").unwrap());
+    let events = run_task(config(max_turns, context_tokens), client, TASK).await;
+    match events.last() {
+        Some(Event::RunDone { status, .. }) => assert_eq!(*status, Status::Done),
+        other => panic!("{other:?}"),
+    }
+    (events, server)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn from_each_agents_third_turn_on_most_input_is_read_from_the_cache() {
+    let (events, _server) = run(12, huddle::engine::DEFAULT_CONTEXT_TOKENS).await;
+    let (calls, _) = measure(&events);
+    let mut by_turn: Vec<(u32, u64, u64, f64)> = Vec::new();
+    for t in 1..=calls.iter().map(|c| c.agent_turn).max().unwrap_or(0) {
+        let of: Vec<&Measured> = calls.iter().filter(|c| c.agent_turn == t).collect();
+        let read: u64 = of.iter().map(|c| c.usage.cache_read_tokens).sum();
+        let prompt: u64 = of.iter().map(|c| c.prompt()).sum();
+        let min = of.iter().map(|c| c.share()).fold(1.0, f64::min);
+        by_turn.push((
+            t,
+            of.len() as u64,
+            prompt,
+            read as f64 / prompt.max(1) as f64,
+        ));
+        eprintln!(
+            "agent turn {t}: {} calls, {prompt} prompt tokens, {:.1}% read from cache (lowest call {:.1}%)",
+            of.len(),
+            100.0 * read as f64 / prompt.max(1) as f64,
+            100.0 * min
+        );
+    }
+    let later: Vec<&Measured> = calls.iter().filter(|c| c.agent_turn >= 3).collect();
+    assert!(later.len() >= 6, "too few third turns: {calls:?}");
+    let read: u64 = later.iter().map(|c| c.usage.cache_read_tokens).sum();
+    let prompt: u64 = later.iter().map(|c| c.prompt()).sum();
+    let share = read as f64 / prompt as f64;
+    let lowest = later.iter().map(|c| c.share()).fold(1.0, f64::min);
+    eprintln!(
+        "from the third turn on: {} calls, {read} of {prompt} prompt tokens read from cache = {:.1}% (lowest call {:.1}%)",
+        later.len(),
+        100.0 * share,
+        100.0 * lowest
+    );
+    assert!(
+        share >= 0.70,
+        "cache share {share:.3} from the third turn on"
+    );
+}
+
+/// Mean prompt tokens (input + cache read + cache write) of the agent calls at each workspace
+/// turn.
+fn prompt_per_turn(calls: &[Measured]) -> Vec<(u32, u64)> {
+    let last = calls.iter().map(|c| c.turn).max().unwrap_or(0);
+    (1..=last)
+        .filter_map(|t| {
+            let of: Vec<u64> = calls
+                .iter()
+                .filter(|c| c.turn == t)
+                .map(Measured::prompt)
+                .collect();
+            (!of.is_empty()).then(|| (t, of.iter().sum::<u64>() / of.len() as u64))
+        })
+        .collect()
+}
+
+/// Tokens of the conversation in each agent turn request the server received (the message parts
+/// before the ask).
+fn conversation_sizes(server: &MockServer) -> Vec<u64> {
+    server
+        .requests()
+        .into_iter()
+        .filter_map(|r| r.request)
+        .filter(|r| r.output_name() == Some(MESSAGE_TOOL))
+        .map(|r| {
+            let parts = &r.messages[0].parts;
+            let log: String = parts[..parts.len() - 1]
+                .iter()
+                .map(|p| p.text.as_str())
+                .collect();
+            huddle::llm::estimate_tokens(&log)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_context_window_the_prompt_stops_growing() {
+    const LIMIT: u64 = 4000;
+    let (windowed, windowed_server) = run(40, LIMIT).await;
+    let (whole, whole_server) = run(40, 0).await;
+    let (calls, summaries) = measure(&windowed);
+    let (whole_calls, none) = measure(&whole);
+    assert_eq!(none, 0, "0 turns the window off");
+    assert!(summaries >= 3, "{summaries} summaries");
+
+    let with = prompt_per_turn(&calls);
+    let without = prompt_per_turn(&whole_calls);
+    eprintln!("workspace turn: mean prompt tokens per agent call, window {LIMIT} / no window");
+    for ((t, a), (_, b)) in with.iter().zip(&without) {
+        eprintln!("turn {t:>2}: {a:>6} / {b:>6}");
+    }
+    let sizes: Vec<u64> = windowed
+        .iter()
+        .filter_map(|e| match e {
+            Event::ContextSummarized {
+                summary,
+                tokens_before,
+                tokens_after,
+                ..
+            } => Some((
+                huddle::llm::estimate_tokens(summary),
+                *tokens_before,
+                *tokens_after,
+            )),
+            _ => None,
+        })
+        .map(|(s, b, a)| {
+            eprintln!("summary of {s} tokens: conversation {b} -> {a} tokens");
+            s
+        })
+        .collect();
+    let cache_share = |calls: &[Measured]| {
+        let read: u64 = calls.iter().map(|c| c.usage.cache_read_tokens).sum();
+        let prompt: u64 = calls.iter().map(Measured::prompt).sum();
+        (prompt, 100.0 * read as f64 / prompt as f64)
+    };
+    let (p1, s1) = cache_share(&calls);
+    let (p2, s2) = cache_share(&whole_calls);
+    eprintln!(
+        "all agent calls: {p1} prompt tokens, {s1:.1}% from cache with the window; {p2}, {s2:.1}% without"
+    );
+
+    for (name, events) in [("window", &windowed), ("no window", &whole)] {
+        if let Some(Event::RunDone { totals, .. }) = events.last() {
+            let u = totals.usage;
+            eprintln!(
+                "run with {name}: {} calls, input {} + cache write {} + cache read {} + output {} tokens, ${:.4}",
+                totals.calls,
+                u.input_tokens,
+                u.cache_write_tokens,
+                u.cache_read_tokens,
+                u.output_tokens,
+                totals.cost_usd
+            );
+        }
+    }
+
+    // What each turn is sent of the log stays within the limit; without the window it does not.
+    let windowed_sizes = conversation_sizes(&windowed_server);
+    let max_windowed = windowed_sizes.iter().max().copied().unwrap_or(0);
+    let max_whole = conversation_sizes(&whole_server)
+        .into_iter()
+        .max()
+        .unwrap_or(0);
+    eprintln!(
+        "largest conversation sent: {max_windowed} tokens with the window, {max_whole} without"
+    );
+    assert!(max_windowed <= LIMIT, "{max_windowed} > {LIMIT}");
+    assert!(max_whole > 3 * LIMIT, "{max_whole}");
+    assert!(sizes.iter().all(|&s| s <= LIMIT / 4), "{sizes:?}");
+
+    // The prompt as the server counted it: bounded by the first turns' fixed parts plus the limit
+    // with the window, growing past that without.
+    let early = |per: &[(u32, u64)]| per.iter().take(3).map(|(_, p)| *p).max().unwrap_or(0);
+    let bound = early(&with) + LIMIT;
+    let peak = with.iter().map(|(_, p)| *p).max().unwrap_or(0);
+    assert!(peak <= bound, "{peak} > {bound}");
+    let late = without
+        .iter()
+        .rev()
+        .take(5)
+        .map(|(_, p)| *p)
+        .min()
+        .unwrap_or(0);
+    assert!(
+        late > bound,
+        "without the window the prompt grows: {late} <= {bound}"
+    );
+}
