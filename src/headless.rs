@@ -433,6 +433,24 @@ mod tests {
     }
 
     #[test]
+    fn a_summary_is_one_line_without_its_text() {
+        let event = Event::ContextSummarized {
+            workspace: "venue".into(),
+            through_seq: 14,
+            summary: "- #3 a → b: \u{1b}[2J the hall".into(),
+            tokens_before: 4100,
+            tokens_after: 2050,
+        };
+        let mut out = Vec::new();
+        Printer::new(false).handle(&event, &mut out).unwrap();
+        let plain = String::from_utf8(anstream::adapter::strip_bytes(&out).into_vec()).unwrap();
+        assert_eq!(
+            plain,
+            "  [venue] messages #1–#14 summarized for the agents (4100 → 2050 tokens)\n"
+        );
+    }
+
+    #[test]
     fn json_mode_prints_one_event_per_line() {
         let mut p = Printer::new(true);
         let mut out = Vec::new();

@@ -265,7 +265,28 @@ async fn run(max_turns: u32, context_tokens: u64) -> (Vec<Event>, MockServer) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn from_each_agents_third_turn_on_most_input_is_read_from_the_cache() {
-    let (events, _server) = run(12, huddle::engine::DEFAULT_CONTEXT_TOKENS).await;
+    let (events, server) = run(12, huddle::engine::DEFAULT_CONTEXT_TOKENS).await;
+    // The shape that makes it work: the system prompt cached, then the header and one block per
+    // message, the breakpoint on the last message, and the ask after it.
+    let body = server
+        .requests()
+        .into_iter()
+        .map(|r| r.body)
+        .rfind(|b| b["tool_choice"]["name"] == MESSAGE_TOOL)
+        .unwrap();
+    assert_eq!(body["system"][0]["cache_control"]["type"], "ephemeral");
+    let blocks = body["messages"][0]["content"].as_array().unwrap();
+    let marked: Vec<usize> = (0..blocks.len())
+        .filter(|&i| blocks[i].get("cache_control").is_some())
+        .collect();
+    assert_eq!(marked, [blocks.len() - 2], "{blocks:#?}");
+    assert!(
+        blocks[blocks.len() - 2]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("### #")
+    );
+    assert!(blocks.len() >= 12, "{} blocks", blocks.len());
     let (calls, _) = measure(&events);
     let mut by_turn: Vec<(u32, u64, u64, f64)> = Vec::new();
     for t in 1..=calls.iter().map(|c| c.agent_turn).max().unwrap_or(0) {
