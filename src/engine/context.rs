@@ -7,10 +7,12 @@
 //! the prefix only grows, so each turn reads the previous one from the cache.
 
 use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
 
-use super::event::Message;
+use super::event::{Event, Message};
 use super::protocol::{TurnContext, header};
-use crate::llm::{ChatMessage, LlmRequest, Output, Part, estimate_tokens};
+use super::runtime::{CallScope, Shared, Stream};
+use crate::llm::{ChatMessage, LlmError, LlmRequest, Output, Part, estimate_tokens};
 
 /// A workspace's running summary: what its agents are sent instead of the messages up to
 /// `through_seq`.
@@ -171,6 +173,58 @@ pub fn summary_request(
 /// window together stay under it.
 pub fn summary_max_tokens(limit: u64) -> u32 {
     (limit / 4).clamp(256, 4096) as u32
+}
+
+/// Once the conversation `agent` would be sent passes `context_tokens`, folds the oldest
+/// messages of the workspace into its running summary: a call of the lead's model, counted,
+/// capped, paused and cancelled like any other. Announces and returns the new summary. An empty
+/// summary folds nothing, so no message is lost.
+pub(crate) async fn fit(
+    shared: &Shared,
+    ctx: &TurnContext<'_>,
+    log: &[Message],
+    agent: &str,
+    cancel: &CancellationToken,
+) -> Result<Option<Summary>, LlmError> {
+    let limit = shared.config.context_tokens;
+    let Some(through) = fold_point(log, ctx.summary, agent, limit) else {
+        return Ok(None);
+    };
+    let workspace = &ctx.node.id;
+    let lead = ctx.members.first().map(|m| m.name.as_str());
+    let req = summary_request(
+        &shared.model_for(lead),
+        ctx,
+        ctx.summary,
+        log,
+        through,
+        summary_max_tokens(limit),
+    );
+    // No agent in the scope: the summary is the workspace's, and is not streamed as a turn.
+    let scope = CallScope {
+        workspace: Some(workspace.clone()),
+        agent: None,
+    };
+    let resp = shared.call(&scope, &req, Stream::Text, cancel).await?;
+    if resp.text.trim().is_empty() {
+        shared.warn(
+            Some(workspace),
+            "the running summary came back empty; the whole log is sent instead",
+        );
+        return Ok(None);
+    }
+    let summary = Summary {
+        through_seq: through,
+        text: resp.text.trim().to_string(),
+    };
+    shared.emit(Event::ContextSummarized {
+        workspace: workspace.clone(),
+        through_seq: through,
+        summary: summary.text.clone(),
+        tokens_before: conversation_tokens(log, ctx.summary, agent),
+        tokens_after: conversation_tokens(log, Some(&summary), agent),
+    });
+    Ok(Some(summary))
 }
 
 #[cfg(test)]

@@ -427,9 +427,8 @@ impl Leaf<'_> {
         *count >= LOOP_REPEATS
     }
 
-    /// Once the conversation `agent` would be sent passes `context_tokens`, folds its oldest
-    /// messages into the running summary (a call of the lead's model, counted and gated like
-    /// any other) and announces it. An empty summary folds nothing: no message is lost.
+    /// Folds the oldest messages into the running summary if the conversation `agent` would be
+    /// sent has grown past `context_tokens` (see [`context::fit`]).
     async fn fit_context(
         &mut self,
         task: &str,
@@ -437,47 +436,10 @@ impl Leaf<'_> {
         agent: &str,
         cancel: &CancellationToken,
     ) -> Result<(), LlmError> {
-        let limit = self.shared.config.context_tokens;
-        let Some(through) = context::fold_point(&self.log, self.summary.as_ref(), agent, limit)
-        else {
-            return Ok(());
-        };
-        let lead = self.members[0].name.clone();
-        let req = context::summary_request(
-            &self.shared.model_for(Some(&lead)),
-            &self.ctx(task, node),
-            self.summary.as_ref(),
-            &self.log,
-            through,
-            context::summary_max_tokens(limit),
-        );
-        // No agent in the scope: the summary is the workspace's, and is not streamed as a turn.
-        let scope = CallScope {
-            workspace: Some(self.id.clone()),
-            agent: None,
-        };
-        let resp = self.shared.call(&scope, &req, Stream::Text, cancel).await?;
-        if resp.text.trim().is_empty() {
-            self.shared.warn(
-                Some(&self.id),
-                "the running summary came back empty; the whole log is sent instead",
-            );
-            return Ok(());
+        let ctx = self.ctx(task, node);
+        if let Some(summary) = context::fit(self.shared, &ctx, &self.log, agent, cancel).await? {
+            self.summary = Some(summary);
         }
-        let summary = Summary {
-            through_seq: through,
-            text: resp.text.trim().to_string(),
-        };
-        let tokens_before = context::conversation_tokens(&self.log, self.summary.as_ref(), agent);
-        let tokens_after = context::conversation_tokens(&self.log, Some(&summary), agent);
-        self.shared.emit(Event::ContextSummarized {
-            workspace: self.id.clone(),
-            through_seq: through,
-            summary: summary.text.clone(),
-            tokens_before,
-            tokens_after,
-        });
-        self.summary = Some(summary);
         Ok(())
     }
 
