@@ -369,6 +369,11 @@ async fn with_the_context_window_the_prompt_stops_growing() {
     let (whole_calls, none) = measure(&whole);
     assert_eq!(none, 0, "0 turns the window off");
     assert!(summaries >= 3, "{summaries} summaries");
+    // Summary calls are counted like every other call.
+    if let Some(Event::RunDone { totals, .. }) = windowed.last() {
+        assert_eq!(totals.usage, windowed_server.total_usage());
+        assert_eq!(totals.calls as usize, windowed_server.requests().len());
+    }
 
     let with = prompt_per_turn(&calls);
     let without = prompt_per_turn(&whole_calls);
@@ -453,4 +458,56 @@ async fn with_the_context_window_the_prompt_stops_growing() {
         late > bound,
         "without the window the prompt grows: {late} <= {bound}"
     );
+}
+
+#[test]
+fn an_agent_whose_view_grew_by_30_messages_still_reads_its_last_turn_from_the_cache() {
+    use huddle::engine::Message;
+    use huddle::engine::plan::Plan;
+    use huddle::engine::protocol::{TurnContext, turn_request};
+    let team = team::preset("conference").unwrap();
+    let members: Vec<_> = team.agents.into_iter().take(3).collect();
+    let node = Plan {
+        id: "venue".into(),
+        title: "Venue".into(),
+        description: "Find the venue.".into(),
+        agents: members.iter().map(|m| m.name.clone()).collect(),
+        children: vec![],
+    };
+    let ctx = TurnContext {
+        mission: TASK,
+        node: &node,
+        members: &members,
+        summary: None,
+    };
+    let log: Vec<Message> = (1..=45)
+        .map(|seq| Message {
+            seq,
+            workspace: "venue".into(),
+            from: members[1 + seq as usize % 2].name.clone(),
+            to: vec!["ALL".into()],
+            content: format!("Note {seq}: {}", "the hall seats 500 people. ".repeat(16)),
+            at: 0,
+        })
+        .collect();
+    let me = &members[0];
+    let mut cache = PromptCache::default();
+    let before = turn_request("claude-sonnet-4-5", me, &ctx, &log[..10], 1000);
+    let first = cache.usage(&before, "ok");
+    let written = first.cache_write_tokens;
+    assert!(written > 1024, "{first:?}");
+    let after = turn_request("claude-sonnet-4-5", me, &ctx, &log, 1000);
+    let second = cache.usage(&after, "ok");
+    assert_eq!(second.cache_read_tokens, written, "{second:?}");
+    // With the breakpoint on the last message only, the old prefix is 35 blocks back: out of
+    // reach, so just the system prompt... which alone is under the minimum: nothing is read.
+    let mut cache = PromptCache::default();
+    cache.usage(&before, "ok");
+    let mut last_only = after.clone();
+    let parts = &mut last_only.messages[0].parts;
+    let n = parts.len();
+    for p in &mut parts[..n - 2] {
+        p.cache = false;
+    }
+    assert_eq!(cache.usage(&last_only, "ok").cache_read_tokens, 0);
 }
