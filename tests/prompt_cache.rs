@@ -252,9 +252,19 @@ fn measure(events: &[Event]) -> (Vec<Measured>, usize) {
 }
 
 async fn run(max_turns: u32, context_tokens: u64) -> (Vec<Event>, MockServer) {
+    run_with(max_turns, context_tokens, |server| {
+        Client::Anthropic(AnthropicClient::new(server.anthropic_base_url(), "sk-test").unwrap())
+    })
+    .await
+}
+
+async fn run_with(
+    max_turns: u32,
+    context_tokens: u64,
+    client: impl Fn(&MockServer) -> Client,
+) -> (Vec<Event>, MockServer) {
     let server = MockServer::start(Chatter);
-    let client =
-        Client::Anthropic(AnthropicClient::new(server.anthropic_base_url(), "sk-test").unwrap());
+    let client = client(&server);
     let events = run_task(config(max_turns, context_tokens), client, TASK).await;
     match events.last() {
         Some(Event::RunDone { status, .. }) => assert_eq!(*status, Status::Done),
@@ -287,21 +297,24 @@ async fn from_each_agents_third_turn_on_most_input_is_read_from_the_cache() {
             .starts_with("### #")
     );
     assert!(blocks.len() >= 12, "{} blocks", blocks.len());
-    let (calls, _) = measure(&events);
-    let mut by_turn: Vec<(u32, u64, u64, f64)> = Vec::new();
+    let share = later_share("Anthropic", &events);
+    assert!(
+        share >= 0.70,
+        "cache share {share:.3} from the third turn on"
+    );
+}
+
+/// Prints the share of prompt tokens read from the cache per agent turn; returns it summed over
+/// the calls from each agent's third turn on.
+fn later_share(api: &str, events: &[Event]) -> f64 {
+    let (calls, _) = measure(events);
     for t in 1..=calls.iter().map(|c| c.agent_turn).max().unwrap_or(0) {
         let of: Vec<&Measured> = calls.iter().filter(|c| c.agent_turn == t).collect();
         let read: u64 = of.iter().map(|c| c.usage.cache_read_tokens).sum();
         let prompt: u64 = of.iter().map(|c| c.prompt()).sum();
         let min = of.iter().map(|c| c.share()).fold(1.0, f64::min);
-        by_turn.push((
-            t,
-            of.len() as u64,
-            prompt,
-            read as f64 / prompt.max(1) as f64,
-        ));
         eprintln!(
-            "agent turn {t}: {} calls, {prompt} prompt tokens, {:.1}% read from cache (lowest call {:.1}%)",
+            "{api} agent turn {t}: {} calls, {prompt} prompt tokens, {:.1}% read from cache (lowest call {:.1}%)",
             of.len(),
             100.0 * read as f64 / prompt.max(1) as f64,
             100.0 * min
@@ -314,11 +327,23 @@ async fn from_each_agents_third_turn_on_most_input_is_read_from_the_cache() {
     let share = read as f64 / prompt as f64;
     let lowest = later.iter().map(|c| c.share()).fold(1.0, f64::min);
     eprintln!(
-        "from the third turn on: {} calls, {read} of {prompt} prompt tokens read from cache = {:.1}% (lowest call {:.1}%)",
+        "{api} from the third turn on: {} calls, {read} of {prompt} prompt tokens read from cache = {:.1}% (lowest call {:.1}%)",
         later.len(),
         100.0 * share,
         100.0 * lowest
     );
+    share
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openai_caches_the_same_stable_prefix_automatically() {
+    let (events, _server) = run_with(12, huddle::engine::DEFAULT_CONTEXT_TOKENS, |server| {
+        Client::OpenAi(
+            huddle::llm::openai::OpenAiClient::new(server.openai_base_url(), None).unwrap(),
+        )
+    })
+    .await;
+    let share = later_share("OpenAI", &events);
     assert!(
         share >= 0.70,
         "cache share {share:.3} from the third turn on"
