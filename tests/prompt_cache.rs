@@ -536,3 +536,39 @@ fn an_agent_whose_view_grew_by_30_messages_still_reads_its_last_turn_from_the_ca
     }
     assert_eq!(cache.usage(&last_only, "ok").cache_read_tokens, 0);
 }
+
+#[test]
+fn context_tokens_is_a_flag_and_an_environment_variable_and_is_kept_for_resume() {
+    let home = tempfile::tempdir().unwrap();
+    let run = |session: &str, extra: &[&str], env: Option<&str>| {
+        let dir = home.path().join(session);
+        let mut cmd = support::huddle_command(home.path());
+        cmd.args([
+            "run",
+            TASK,
+            "--headless",
+            "--sim-speed",
+            "0",
+            "--session-dir",
+        ])
+        .arg(&dir)
+        .args(extra);
+        if let Some(value) = env {
+            cmd.env("HUDDLE_CONTEXT_TOKENS", value);
+        }
+        let out = cmd.output().expect("huddle runs");
+        assert_eq!(out.status.code(), Some(0));
+        let settings = std::fs::read_to_string(dir.join("settings.json")).unwrap();
+        let settings: serde_json::Value = serde_json::from_str(&settings).unwrap();
+        (
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+            settings["context_tokens"].clone(),
+        )
+    };
+    let (stderr, kept) = run("flag", &["--context-tokens", "300"], Some("0"));
+    assert!(stderr.contains("summarized for the agents"), "{stderr}");
+    assert_eq!(kept, 300, "the flag wins over the environment");
+    let (stderr, kept) = run("env", &[], Some("0"));
+    assert!(!stderr.contains("summarized"), "{stderr}");
+    assert_eq!(kept, 0);
+}
