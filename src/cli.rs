@@ -89,6 +89,10 @@ pub struct RunOpts {
     /// LLM calls in flight at once [default: 8].
     #[arg(long, env = "HUDDLE_CONCURRENCY")]
     pub concurrency: Option<usize>,
+    /// Tokens of the log an agent is sent before its oldest messages are folded into a running
+    /// summary; 0 always sends the whole log [default: 12000].
+    #[arg(long, env = "HUDDLE_CONTEXT_TOKENS")]
+    pub context_tokens: Option<u64>,
     /// Directory for this session's events.jsonl, plan.json and report.md
     /// [default: $XDG_DATA_HOME/huddle/sessions/<timestamp>-<task>].
     #[arg(long, env = "HUDDLE_SESSION_DIR")]

@@ -45,6 +45,7 @@ pub struct FileConfig {
     pub concurrency: Option<usize>,
     pub seed: Option<u64>,
     pub sim_speed: Option<f64>,
+    pub context_tokens: Option<u64>,
     /// A number or text such as "200k".
     #[serde(default, deserialize_with = "token_budget")]
     pub budget_tokens: Option<u64>,
@@ -101,6 +102,7 @@ impl From<FileConfig> for RunOpts {
             sim_speed: file.sim_speed,
             budget_tokens: file.budget_tokens,
             budget_usd: file.budget_usd,
+            context_tokens: file.context_tokens,
             ..RunOpts::default()
         }
     }
@@ -122,6 +124,7 @@ pub fn merge(opts: RunOpts, lower: RunOpts) -> RunOpts {
         sim_faults: opts.sim_faults.or(lower.sim_faults),
         budget_tokens: opts.budget_tokens.or(lower.budget_tokens),
         budget_usd: opts.budget_usd.or(lower.budget_usd),
+        context_tokens: opts.context_tokens.or(lower.context_tokens),
     }
 }
 
@@ -251,6 +254,9 @@ pub fn engine_config(
         tokens: opts.budget_tokens,
         usd: opts.budget_usd,
     };
+    if let Some(t) = opts.context_tokens {
+        cfg.context_tokens = t;
+    }
     Ok(cfg)
 }
 
@@ -293,6 +299,17 @@ mod tests {
         };
         let err = engine_config(&negative, crate::team::preset_for_task(""), "m".into());
         assert!(err.unwrap_err().to_string().contains("--budget-usd"));
+    }
+
+    #[test]
+    fn context_tokens_come_from_the_config_file_and_0_turns_the_window_off() {
+        let file: FileConfig = toml::from_str("context_tokens = 0\n").unwrap();
+        let merged = merge(RunOpts::default(), file.into());
+        let team = crate::team::preset("conference").unwrap();
+        let cfg = engine_config(&merged, team.clone(), "m".into()).unwrap();
+        assert_eq!(cfg.context_tokens, 0);
+        let cfg = engine_config(&RunOpts::default(), team, "m".into()).unwrap();
+        assert_eq!(cfg.context_tokens, crate::engine::DEFAULT_CONTEXT_TOKENS);
     }
 
     #[test]

@@ -164,6 +164,17 @@ impl Printer {
                 scope(workspace),
                 sanitize(message)
             ),
+            Event::ContextSummarized {
+                workspace,
+                through_seq,
+                tokens_before,
+                tokens_after,
+                ..
+            } => writeln!(
+                out,
+                "  {DIM}[{}] messages #1–#{through_seq} summarized for the agents ({tokens_before} → {tokens_after} tokens){DIM:#}",
+                sanitize(workspace)
+            ),
             Event::WorkspaceDone {
                 workspace,
                 status,
@@ -431,6 +442,24 @@ mod tests {
             String::from_utf8(anstream::adapter::strip_bytes(text.as_bytes()).into_vec()).unwrap();
         assert_eq!(plain, "  [venue] #2 a → b, c: Hello team…\n");
         assert!(!plain.contains("pwned"));
+    }
+
+    #[test]
+    fn a_summary_is_one_line_without_its_text() {
+        let event = Event::ContextSummarized {
+            workspace: "venue".into(),
+            through_seq: 14,
+            summary: "- #3 a → b: \u{1b}[2J the hall".into(),
+            tokens_before: 4100,
+            tokens_after: 2050,
+        };
+        let mut out = Vec::new();
+        Printer::new(false).handle(&event, &mut out).unwrap();
+        let plain = String::from_utf8(anstream::adapter::strip_bytes(&out).into_vec()).unwrap();
+        assert_eq!(
+            plain,
+            "  [venue] messages #1–#14 summarized for the agents (4100 → 2050 tokens)\n"
+        );
     }
 
     #[test]

@@ -32,6 +32,9 @@ pub struct Settings {
     pub budget_tokens: Option<u64>,
     #[serde(default)]
     pub budget_usd: Option<f64>,
+    /// Absent in sessions recorded before the context window existed.
+    #[serde(default)]
+    pub context_tokens: Option<u64>,
 }
 
 /// An interrupted run, ready to go on.
@@ -127,6 +130,7 @@ impl Launcher {
             max_turns: settings.max_turns,
             max_depth: settings.max_depth,
             concurrency: settings.concurrency,
+            context_tokens: settings.context_tokens,
             seed: settings.seed,
             sim_speed: settings.sim_speed,
             sim_faults: settings.sim_faults.clone(),
@@ -212,6 +216,7 @@ impl Launcher {
             concurrency: self.opts.concurrency,
             budget_tokens: self.opts.budget_tokens,
             budget_usd: self.opts.budget_usd,
+            context_tokens: self.opts.context_tokens,
         };
         let json = serde_json::to_string_pretty(&settings).map_err(|e| e.to_string())?;
         session

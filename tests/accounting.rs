@@ -89,6 +89,8 @@ fn figures(u: &Usage, calls: u64) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_summary_table_matches_the_usage_the_server_reported() {
     let server = MockServer::start_sim(11);
+    // The sim's short conversations stay under Sonnet's 1024-token cache minimum.
+    server.set_cache_minimum(256);
     let mut cfg = EngineConfig::new(team::preset("conference").unwrap(), "claude-sonnet-4-5");
     cfg.auto_approve = true;
     // One call at a time, so that the server's n-th usage belongs to its n-th request.

@@ -15,9 +15,9 @@ use tokio_util::sync::CancellationToken;
 
 const KEY: &str = "sk-ant-test-0123456789-secret";
 
-/// 400 characters: 100 tokens by `estimate_tokens`.
+/// 4096 characters: 1024 tokens by `estimate_tokens`, the shortest prefix Sonnet caches.
 fn stable_prefix() -> String {
-    "S".repeat(400)
+    "S".repeat(4096)
 }
 
 fn text_request() -> LlmRequest {
@@ -91,13 +91,13 @@ async fn anthropic_streams_text_with_cache_usage() {
     assert_eq!(first.text, "Hello there, world!");
     assert_eq!(first.stop_reason.as_deref(), Some("end_turn"));
     assert_eq!(first.model, "claude-mock-1");
-    // 425 prompt characters = 107 tokens, of which the 400-character cached prefix is 100.
+    // 4121 prompt characters = 1031 tokens, of which the cached prefix is 1024.
     assert_eq!(
         first.usage,
         Usage {
             input_tokens: 7,
             output_tokens: 5,
-            cache_write_tokens: 100,
+            cache_write_tokens: 1024,
             cache_read_tokens: 0
         }
     );
@@ -109,7 +109,7 @@ async fn anthropic_streams_text_with_cache_usage() {
             input_tokens: 7,
             output_tokens: 5,
             cache_write_tokens: 0,
-            cache_read_tokens: 100
+            cache_read_tokens: 1024
         }
     );
     assert_eq!(server.usages().len(), 2);
@@ -118,8 +118,8 @@ async fn anthropic_streams_text_with_cache_usage() {
         Usage {
             input_tokens: 14,
             output_tokens: 10,
-            cache_write_tokens: 100,
-            cache_read_tokens: 100
+            cache_write_tokens: 1024,
+            cache_read_tokens: 1024
         }
     );
 }
@@ -627,24 +627,29 @@ async fn openai_streams_text_with_cached_tokens() {
         }
     );
 
-    // The next turn repeats the first 40 characters, which the server has cached.
-    let mut next = chat_request();
-    next.messages
+    // Under 1024 tokens nothing is cached. A long prompt is, in steps of 128 tokens, from the
+    // next request that repeats it on.
+    let mut long = chat_request();
+    long.system = vec![Part::new("x".repeat(4400))];
+    let (result, _) = call(&client, &long).await;
+    // 4400 + 8 characters: 1102 tokens.
+    assert_eq!(result.unwrap().usage.cache_read_tokens, 0);
+    long.messages
         .push(ChatMessage::assistant("Hello! How can I help?"));
-    next.messages
+    long.messages
         .push(ChatMessage::user(vec![Part::new("Tell me a joke.")]));
-    let (result, _) = call(&client, &next).await;
-    // 40 + 22 + 15 = 77 characters: 20 tokens, 10 of them cached.
+    let (result, _) = call(&client, &long).await;
+    // 4408 + 22 + 15 = 4445 characters: 1112 tokens; 4096 characters repeat in whole steps.
     assert_eq!(
         result.unwrap().usage,
         Usage {
-            input_tokens: 10,
+            input_tokens: 88,
             output_tokens: 6,
             cache_write_tokens: 0,
-            cache_read_tokens: 10
+            cache_read_tokens: 1024
         }
     );
-    assert_eq!(server.total_usage().cache_read_tokens, 10);
+    assert_eq!(server.total_usage().cache_read_tokens, 1024);
 
     let recorded = &server.requests()[0];
     assert_eq!(recorded.path, "/v1/chat/completions");

@@ -182,3 +182,65 @@ async fn a_run_cut_before_approval_plans_again_and_an_ended_run_is_not_resumed()
     );
     engine.send(Command::Shutdown);
 }
+
+/// The running summaries of a run: workspace and the last message each covers, in order.
+fn summaries(events: &[Event]) -> Vec<(String, u64)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ContextSummarized {
+                workspace,
+                through_seq,
+                ..
+            } => Some((workspace.clone(), *through_seq)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_resumed_run_keeps_its_running_summary_and_does_not_make_it_again() {
+    let spawn = || {
+        let mut cfg = EngineConfig::new(team::preset("conference").unwrap(), "sim-1");
+        cfg.auto_approve = true;
+        // Small enough that the simulation's workspaces fold their logs.
+        cfg.context_tokens = 300;
+        Engine::spawn(
+            cfg,
+            Client::Sim(SimClient::new(7).with_pacing(Pacing::instant())),
+        )
+    };
+    let (engine, mut rx) = spawn();
+    engine.send(Command::StartTask { task: TASK.into() });
+    let full = until_done(&mut rx).await;
+    engine.send(Command::Shutdown);
+    let made = summaries(&full);
+    assert!(!made.is_empty(), "the run made no summary");
+    let cuts: Vec<usize> = full
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| matches!(e, Event::ContextSummarized { .. }))
+        .flat_map(|(i, _)| [i + 1, i + 2])
+        .collect();
+    for cut in cuts {
+        let before = &full[..cut];
+        let (engine, mut rx) = spawn();
+        engine.send(Command::ResumeRun {
+            events: before.to_vec(),
+        });
+        let after = until_done(&mut rx).await;
+        engine.send(Command::Shutdown);
+        let whole: Vec<Event> = before.iter().chain(&after).cloned().collect();
+        assert_eq!(
+            summaries(&whole),
+            made,
+            "cut {cut}: summaries lost or made again"
+        );
+        assert_eq!(messages(&whole), messages(&full), "cut {cut}");
+        assert_eq!(
+            deliverable(report(&after).1),
+            deliverable(report(&full).1),
+            "cut {cut}"
+        );
+    }
+}

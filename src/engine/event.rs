@@ -213,6 +213,18 @@ pub enum Event {
         target: Target,
         status: Status,
     },
+    /// The oldest messages of a workspace were folded into its running summary: from now on its
+    /// agents are sent this summary instead of the messages up to `through_seq`. The full log
+    /// stays in the events and the dashboard.
+    ContextSummarized {
+        workspace: String,
+        /// The last message the summary covers.
+        through_seq: u64,
+        summary: String,
+        /// Estimated tokens of the log part the agent was about to be sent, before and after.
+        tokens_before: u64,
+        tokens_after: u64,
+    },
     RetryScheduled {
         workspace: Option<String>,
         agent: Option<String>,

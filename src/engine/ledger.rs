@@ -8,6 +8,9 @@ use std::fmt::Write as _;
 use super::event::{Event, Status, Totals};
 use super::plan::Plan;
 
+/// The row of a workspace's calls made for no agent: the context window's running summaries.
+pub const SUMMARIES: &str = "(summaries)";
+
 /// Usage of one part of the run.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Line {
@@ -99,9 +102,13 @@ impl Ledger {
                     Some(ws) => {
                         let w = self.workspace(ws);
                         w.line.totals.add_call(call, *cost_usd);
-                        if let Some(agent) = agent {
-                            w.agent(agent).call(call, *cost_usd, *elapsed_ms);
-                        }
+                        // A workspace's own calls (its running summaries) get a row of their own,
+                        // so that its agents' rows add up to its total.
+                        w.agent(agent.as_deref().unwrap_or(SUMMARIES)).call(
+                            call,
+                            *cost_usd,
+                            *elapsed_ms,
+                        );
                     }
                 }
             }

@@ -4,6 +4,7 @@
 
 pub mod aggregate;
 pub mod budget;
+pub mod context;
 pub mod event;
 mod inspect;
 pub mod ledger;
@@ -17,4 +18,4 @@ pub mod workspace;
 
 pub use event::{ALL, Command, Event, InspectedMessage, Message, Status, Target, Totals, USER};
 pub use ledger::Ledger;
-pub use runtime::{Engine, EngineConfig, EngineHandle, now_ms};
+pub use runtime::{DEFAULT_CONTEXT_TOKENS, Engine, EngineConfig, EngineHandle, now_ms};

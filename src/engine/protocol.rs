@@ -7,6 +7,7 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
+use super::context::{Summary, conversation_parts};
 use super::event::{ALL, Message, USER};
 use super::plan::Plan;
 use crate::llm::{ChatMessage, LlmRequest, Output, Part};
@@ -28,6 +29,8 @@ pub mod header {
     pub const PROTOCOL_ERROR: &str = "## Your reply broke the protocol";
     pub const FINAL_RESULT: &str = "## Final result now";
     pub const CHILD_RESULTS: &str = "## Results of the sub-workspaces";
+    pub const SUMMARY: &str = "## Summary of earlier messages";
+    pub const TO_SUMMARIZE: &str = "## Messages to fold into the summary";
 }
 
 /// Name of the structured output of the planner.
@@ -115,6 +118,8 @@ pub struct TurnContext<'a> {
     pub mission: &'a str,
     pub node: &'a Plan,
     pub members: &'a [Agent],
+    /// The workspace's running summary, sent instead of the messages it covers.
+    pub summary: Option<&'a Summary>,
 }
 
 /// The system prompt of an agent: persona, mission, workspace, teammates and protocol rules.
@@ -160,23 +165,8 @@ pub fn agent_system(agent: &Agent, ctx: &TurnContext<'_>) -> String {
     s
 }
 
-/// Renders the log as one agent sees it: messages it sent, messages sent to it, and broadcasts.
-pub fn transcript(log: &[Message], agent: &str) -> String {
-    let mut s = format!("{}\n", header::CONVERSATION);
-    for m in log.iter().filter(|m| m.from == agent || m.is_for(agent)) {
-        s.push_str(&format!(
-            "### #{} {} → {}\n{}\n\n",
-            m.seq,
-            m.from,
-            m.to.join(", "),
-            m.content.trim_end()
-        ));
-    }
-    s
-}
-
 /// An agent's call: its system prompt and the conversation so far (the stable, cacheable
-/// prefix), then what is asked of it now.
+/// prefix, one part per message: see [`super::context`]), then what is asked of it now.
 fn agent_request(
     model: &str,
     agent: &Agent,
@@ -189,13 +179,30 @@ fn agent_request(
     LlmRequest {
         model: model.to_string(),
         system: vec![Part::cached(agent_system(agent, ctx))],
-        messages: vec![ChatMessage::user(vec![
-            Part::cached(transcript(log, &agent.name)),
-            Part::new(ask),
-        ])],
+        messages: vec![ChatMessage::user({
+            let mut parts = conversation_parts(log, ctx.summary, &agent.name);
+            parts.push(Part::new(ask));
+            parts
+        })],
         max_tokens,
         output,
         temperature: None,
+    }
+}
+
+/// The send_message structured output of an agent's call.
+fn message_output() -> Output {
+    Output::Json {
+        name: MESSAGE_TOOL.into(),
+        description: "Send one message to teammates, to ALL, or to USER.".into(),
+        schema: serde_json::json!({
+            "type": "object",
+            "properties": {
+                "to": {"type": "array", "items": {"type": "string"}, "description": "teammate names, \"ALL\" or \"USER\""},
+                "content": {"type": "string"}
+            },
+            "required": ["to", "content"]
+        }),
     }
 }
 
@@ -212,19 +219,7 @@ pub fn turn_request(
         header::YOUR_TURN,
         agent.name
     );
-    let output = Output::Json {
-        name: MESSAGE_TOOL.into(),
-        description: "Send one message to teammates, to ALL, or to USER.".into(),
-        schema: serde_json::json!({
-            "type": "object",
-            "properties": {
-                "to": {"type": "array", "items": {"type": "string"}, "description": "teammate names, \"ALL\" or \"USER\""},
-                "content": {"type": "string"}
-            },
-            "required": ["to", "content"]
-        }),
-    };
-    agent_request(model, agent, ctx, log, ask, output, max_tokens)
+    agent_request(model, agent, ctx, log, ask, message_output(), max_tokens)
 }
 
 /// The same turn asked again after a reply that broke the protocol.
@@ -242,8 +237,10 @@ pub fn reask_request(mut req: LlmRequest, bad_reply: &str, error: &str) -> LlmRe
     req
 }
 
-/// When the workspace must end (turn limit, a loop, or nobody left to answer): the agent writes
-/// the workspace's final result, as free text.
+/// When the workspace must end (turn limit, a loop, or nobody left to answer): the agent sends
+/// the workspace's final result to USER. It is a send_message like every turn, so that the
+/// request shares the turns' cached prefix (tools, system prompt, conversation); read it with
+/// [`final_result_text`].
 pub fn final_request(
     model: &str,
     agent: &Agent,
@@ -252,11 +249,27 @@ pub fn final_request(
     max_tokens: u32,
 ) -> LlmRequest {
     let ask = format!(
-        "{}\nThe workspace must finish now. Write its final result for USER: the complete deliverable, \
-built from everything agreed above. Plain text or markdown, no JSON.",
+        "{}\nThe workspace must finish now. Send its final result to USER: in `content`, the complete \
+deliverable, built from everything agreed above, as markdown.",
         header::FINAL_RESULT
     );
-    agent_request(model, agent, ctx, log, ask, Output::Text, max_tokens)
+    agent_request(model, agent, ctx, log, ask, message_output(), max_tokens)
+}
+
+/// The result in the reply to a [`final_request`]: the `content` of its send_message (whoever
+/// it names), else as much of `content` as a cut-off reply holds, else the reply as written.
+pub fn final_result_text(reply: &str) -> String {
+    if let Some(Value::String(content)) =
+        extract_json(reply).and_then(|v| v.get("content").cloned())
+    {
+        return content;
+    }
+    let partial = ContentStream::default().push(reply);
+    if partial.trim().is_empty() {
+        reply.to_string()
+    } else {
+        partial
+    }
 }
 
 /// One child's outcome, as handed to its parent's aggregation.
@@ -704,29 +717,6 @@ mod tests {
         assert_eq!(p.children[0].agents, ["x", "y"]);
         assert!(parse_plan("no json").is_err());
         assert!(parse_plan(r#"{"title": 3}"#).unwrap_err().contains("shape"));
-    }
-
-    #[test]
-    fn transcript_shows_only_what_the_agent_may_see() {
-        let msg = |seq, from: &str, to: &[&str]| Message {
-            seq,
-            workspace: "w".into(),
-            from: from.into(),
-            to: to.iter().map(|s| s.to_string()).collect(),
-            content: format!("m{seq}"),
-            at: 0,
-        };
-        let log = vec![
-            msg(1, USER, &[ALL]),
-            msg(2, "a", &["b"]),
-            msg(3, "b", &["c"]),
-            msg(4, "c", &["a", "b"]),
-        ];
-        let t = transcript(&log, "a");
-        assert!(t.contains("### #1 USER → ALL\nm1"));
-        assert!(t.contains("### #2 a → b\nm2"));
-        assert!(!t.contains("m3"));
-        assert!(t.contains("### #4 c → a, b\nm4"));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use super::aggregate::Outcome;
+use super::context::Summary;
 use super::event::{Event, Message, Status, Totals};
 use super::plan::Plan;
 use super::runtime::{Book, Shared, lock};
@@ -17,6 +18,8 @@ pub enum Step {
     Turn(String),
     /// A message was posted (`MessagePosted`).
     Posted(Message),
+    /// The running summary was brought up to date (`ContextSummarized`).
+    Summarized(Summary),
 }
 
 /// A finished workspace as recorded by `WorkspaceDone`.
@@ -79,6 +82,19 @@ impl History {
                     .entry(message.workspace.clone())
                     .or_default()
                     .push(Step::Posted(message.clone())),
+                Event::ContextSummarized {
+                    workspace,
+                    through_seq,
+                    summary,
+                    ..
+                } => h
+                    .steps
+                    .entry(workspace.clone())
+                    .or_default()
+                    .push(Step::Summarized(Summary {
+                        through_seq: *through_seq,
+                        text: summary.clone(),
+                    })),
                 Event::UsageUpdated {
                     workspace,
                     agent,

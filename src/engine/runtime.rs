@@ -20,6 +20,10 @@ use crate::llm::{Client, LlmError, LlmRequest, LlmResponse, Output};
 use crate::pricing::Pricing;
 use crate::team::Team;
 
+/// Default of [`EngineConfig::context_tokens`]: well above a short run's log, well below any
+/// model's context window.
+pub const DEFAULT_CONTEXT_TOKENS: u64 = 12_000;
+
 /// How a run is set up.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -40,6 +44,9 @@ pub struct EngineConfig {
     pub pricing: Pricing,
     /// Spending limits; the workspace limits come from the team file.
     pub budgets: Budgets,
+    /// Tokens of the log an agent may be sent before its oldest messages are folded into a
+    /// running summary; 0 sends the whole log every time.
+    pub context_tokens: u64,
 }
 
 impl EngineConfig {
@@ -54,6 +61,7 @@ impl EngineConfig {
             result_max_tokens: 8192,
             retry: RetryPolicy::default(),
             pricing: Pricing::builtin(),
+            context_tokens: DEFAULT_CONTEXT_TOKENS,
             budgets: Budgets {
                 workspace: team.limits.workspace(),
                 workspaces: team.limits.workspaces.clone(),

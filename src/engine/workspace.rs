@@ -8,6 +8,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::aggregate::Outcome;
+use super::context::{self, Summary};
 use super::event::{ALL, Event, Message, Status, USER};
 use super::plan::Plan;
 use super::protocol::{self, TurnContext};
@@ -43,6 +44,9 @@ struct Leaf<'a> {
     last_speaker: Option<String>,
     /// Consecutive near-identical exchanges seen, per pair of agents.
     repeats: HashMap<(String, String), usize>,
+    /// What the agents are sent instead of the oldest messages, once the log grew past
+    /// `context_tokens`.
+    summary: Option<Summary>,
 }
 
 /// Runs a leaf workspace to its end. Never panics on model output; a failed call fails only this
@@ -88,6 +92,7 @@ pub(crate) async fn run_leaf(
         result: None,
         last_speaker: None,
         repeats: HashMap::new(),
+        summary: None,
     };
     let ctx_node = node.clone();
     let brief = if node.description.trim().is_empty() {
@@ -222,6 +227,7 @@ impl Leaf<'_> {
                     }
                     self.record(message.clone());
                 }
+                Step::Summarized(summary) => self.summary = Some(summary.clone()),
             }
         }
         if let Some((agent, queued)) = open {
@@ -299,6 +305,7 @@ impl Leaf<'_> {
             mission: task,
             node,
             members: &self.members,
+            summary: self.summary.as_ref(),
         }
     }
 
@@ -317,6 +324,7 @@ impl Leaf<'_> {
         name: &str,
         cancel: &CancellationToken,
     ) -> Result<(), LlmError> {
+        self.fit_context(task, node, name, cancel).await?;
         let agent = self.agent(name);
         let model = self.shared.model_for(Some(name));
         let req = protocol::turn_request(
@@ -419,6 +427,22 @@ impl Leaf<'_> {
         *count >= LOOP_REPEATS
     }
 
+    /// Folds the oldest messages into the running summary if the conversation `agent` would be
+    /// sent has grown past `context_tokens` (see [`context::fit`]).
+    async fn fit_context(
+        &mut self,
+        task: &str,
+        node: &Plan,
+        agent: &str,
+        cancel: &CancellationToken,
+    ) -> Result<(), LlmError> {
+        let ctx = self.ctx(task, node);
+        if let Some(summary) = context::fit(self.shared, &ctx, &self.log, agent, cancel).await? {
+            self.summary = Some(summary);
+        }
+        Ok(())
+    }
+
     /// Asks the last speaker (or the lead) for the workspace's final result and posts it to USER.
     async fn final_result(
         &mut self,
@@ -430,6 +454,7 @@ impl Leaf<'_> {
             .last_speaker
             .clone()
             .unwrap_or_else(|| self.members[0].name.clone());
+        self.fit_context(task, node, &name, cancel).await?;
         let agent = self.agent(&name);
         let model = self.shared.model_for(Some(&name));
         let req = protocol::final_request(
@@ -444,8 +469,12 @@ impl Leaf<'_> {
             agent: Some(name.clone()),
         };
         self.start_turn(&name);
-        let resp = self.shared.call(&scope, &req, Stream::Text, cancel).await?;
-        let text = if resp.text.trim().is_empty() {
+        let resp = self
+            .shared
+            .call(&scope, &req, Stream::MessageJson, cancel)
+            .await?;
+        let text = protocol::final_result_text(&resp.text);
+        let text = if text.trim().is_empty() {
             // Nothing lost: the result is then the conversation itself.
             self.log
                 .iter()
@@ -454,7 +483,7 @@ impl Leaf<'_> {
                 .collect::<Vec<_>>()
                 .join("\n\n")
         } else {
-            resp.text
+            text
         };
         self.post(&name, vec![USER.into()], text);
         Ok(())
@@ -497,6 +526,7 @@ mod tests {
             result: None,
             last_speaker: None,
             repeats: HashMap::new(),
+            summary: None,
         }
     }
 
@@ -520,7 +550,7 @@ mod tests {
         assert_eq!(l.claim_turn(), Claim::Turn(c.to_string()));
         l.post(c, vec![ALL.into()], "AV plan".into());
         assert_eq!(l.queue, [a, b], "ALL queues everyone but the sender, once");
-        let seen = protocol::transcript(&l.log, b);
+        let seen = context::transcript(&l.log, None, b);
         for want in [
             "#1 USER → ALL",
             "#2 venue_coordinator → catering_manager",

@@ -329,6 +329,20 @@ impl RunModel {
                     None => self.plan_log.push_notice(Notice::Warning, &text),
                 }
             }
+            Event::ContextSummarized {
+                workspace,
+                through_seq,
+                tokens_before,
+                tokens_after,
+                ..
+            } => {
+                if let Some(w) = self.workspaces.get_mut(workspace) {
+                    let note = format!(
+                        "messages #1–#{through_seq} summarized for the agents ({tokens_before} → {tokens_after} tokens); the log here stays whole"
+                    );
+                    w.log.push_notice(Notice::Info, &note);
+                }
+            }
             Event::WorkspaceDone {
                 workspace,
                 status,

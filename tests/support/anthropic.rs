@@ -1,9 +1,7 @@
 //! The Anthropic Messages API as the mock server speaks it: request bodies read back into an
-//! `LlmRequest`, prompt-cache accounting, and the exact SSE event sequence of a streamed reply.
+//! `LlmRequest`, and the exact SSE event sequence of a streamed reply (usage: `super::cache`).
 
-use std::collections::HashSet;
-
-use huddle::llm::{ChatMessage, LlmRequest, Output, Part, Role, Usage, estimate_tokens};
+use huddle::llm::{ChatMessage, LlmRequest, Output, Part, Role, Usage};
 use serde_json::{Value, json};
 
 use super::{Reply, SseEvent, chunks};
@@ -69,38 +67,6 @@ fn block_part(block: &Value) -> Result<Part, String> {
         text: text.to_owned(),
         cache: block.get("cache_control").is_some(),
     })
-}
-
-/// Usage as the real API counts it: the prompt up to the last `cache_control` breakpoint is written
-/// to the cache the first time it is seen; on later requests the longest prefix ending at a
-/// breakpoint seen before is read from the cache; the rest is plain input.
-pub fn usage(seen: &mut HashSet<String>, req: &LlmRequest, reply: &str) -> Usage {
-    let mut prompt = String::new();
-    let mut breakpoints = Vec::new();
-    for part in req
-        .system
-        .iter()
-        .chain(req.messages.iter().flat_map(|m| m.parts.iter()))
-    {
-        prompt.push_str(&part.text);
-        if part.cache {
-            breakpoints.push(prompt.clone());
-        }
-    }
-    let total = estimate_tokens(&prompt);
-    let cached = breakpoints.last().map_or(0, |p| estimate_tokens(p));
-    let read = breakpoints
-        .iter()
-        .rev()
-        .find(|p| seen.contains(*p))
-        .map_or(0, |p| estimate_tokens(p));
-    seen.extend(breakpoints);
-    Usage {
-        input_tokens: total - cached,
-        output_tokens: estimate_tokens(reply),
-        cache_write_tokens: cached - read,
-        cache_read_tokens: read,
-    }
 }
 
 fn event(name: &str, data: Value) -> SseEvent {

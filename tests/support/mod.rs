@@ -7,10 +7,11 @@
 #![allow(dead_code)]
 
 mod anthropic;
+mod cache;
 mod http;
 mod openai;
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -20,6 +21,10 @@ use serde_json::Value;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+
+// Each test binary uses a different part of the support code.
+#[allow(unused_imports)]
+pub use cache::{AutoCache, LOOKBACK_BLOCKS, PromptCache};
 
 /// Which API a request was sent to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -226,8 +231,8 @@ struct State {
     requests: Mutex<Vec<RecordedRequest>>,
     usages: Mutex<Vec<Usage>>,
     events: Mutex<Vec<Vec<String>>>,
-    anthropic_cache: Mutex<HashSet<String>>,
-    openai_cache: Mutex<HashSet<String>>,
+    anthropic_cache: Mutex<PromptCache>,
+    openai_cache: Mutex<AutoCache>,
 }
 
 /// The mock server; it stops when dropped.
@@ -278,6 +283,13 @@ impl MockServer {
     /// Base URL for the OpenAI-compatible client (it appends `/chat/completions`).
     pub fn openai_base_url(&self) -> String {
         format!("http://{}/v1", self.addr)
+    }
+
+    /// Sets the shortest prefix, in tokens, that the prompt caches of both APIs keep (by default
+    /// the providers' own: 1024, or 2048 for Anthropic's Haiku models).
+    pub fn set_cache_minimum(&self, tokens: u64) {
+        lock(&self.state.anthropic_cache).minimum = Some(tokens);
+        lock(&self.state.openai_cache).minimum = Some(tokens);
     }
 
     /// Every request received so far, in order.
@@ -432,11 +444,11 @@ async fn answer(
     }
     let events = match api {
         Api::Anthropic => {
-            let usage = anthropic::usage(&mut lock(&state.anthropic_cache), &req, &reply.text);
+            let usage = lock(&state.anthropic_cache).usage(&req, &reply.text);
             anthropic::events(&req, &reply, usage, n)
         }
         Api::OpenAi => {
-            let usage = openai::usage(&mut lock(&state.openai_cache), &req, &reply.text);
+            let usage = lock(&state.openai_cache).usage(&req, &reply.text);
             openai::events(&req, &reply, usage, n)
         }
     };

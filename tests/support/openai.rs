@@ -1,9 +1,7 @@
 //! OpenAI-compatible chat completions as the mock server speaks them: request bodies read back into
-//! an `LlmRequest`, automatic prefix caching, and the chunk sequence of a streamed reply.
+//! an `LlmRequest`, and the chunk sequence of a streamed reply (usage: `super::cache`).
 
-use std::collections::HashSet;
-
-use huddle::llm::{ChatMessage, LlmRequest, Output, Part, Role, Usage, estimate_tokens};
+use huddle::llm::{ChatMessage, LlmRequest, Output, Part, Role, Usage};
 use serde_json::{Value, json};
 
 use super::{Reply, SseEvent, chunks};
@@ -65,37 +63,6 @@ fn content_text(content: &Value) -> Result<String, String> {
         Value::String(text) => Ok(text.clone()),
         Value::Array(parts) => Ok(parts.iter().filter_map(|p| p["text"].as_str()).collect()),
         _ => Err("messages.content: neither text nor parts".into()),
-    }
-}
-
-/// Usage as OpenAI counts it with automatic prompt caching: the longest prefix ending at a message
-/// boundary (before the last message) that an earlier request already sent counts as cached.
-pub fn usage(seen: &mut HashSet<String>, req: &LlmRequest, reply: &str) -> Usage {
-    let mut segments: Vec<String> = Vec::new();
-    let system = req.system_text();
-    if !system.is_empty() {
-        segments.push(system);
-    }
-    segments.extend(req.messages.iter().map(|m| m.text()));
-    let mut prefix = String::new();
-    let mut boundaries = Vec::new();
-    for segment in &segments {
-        prefix.push_str(segment);
-        boundaries.push(prefix.clone());
-    }
-    let prompt = estimate_tokens(&prefix);
-    let before_last = boundaries.len().saturating_sub(1);
-    let cached = boundaries[..before_last]
-        .iter()
-        .rev()
-        .find(|p| seen.contains(*p))
-        .map_or(0, |p| estimate_tokens(p));
-    seen.extend(boundaries);
-    Usage {
-        input_tokens: prompt - cached,
-        output_tokens: estimate_tokens(reply),
-        cache_write_tokens: 0,
-        cache_read_tokens: cached,
     }
 }
 

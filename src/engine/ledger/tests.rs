@@ -99,6 +99,22 @@ fn run() -> Vec<Event> {
 }
 
 #[test]
+fn a_workspace_call_for_no_agent_has_its_own_row() {
+    let mut events = run();
+    events.push(call(Some("food"), None, usage(40, 20, 0, 0), 0.001, 300));
+    let l = Ledger::from_events(&events);
+    let food = l.get("food").expect("food");
+    let summaries = food
+        .agents
+        .iter()
+        .find(|(n, _)| n == SUMMARIES)
+        .expect("row");
+    assert_eq!(summaries.1.totals.usage, usage(40, 20, 0, 0));
+    let calls: u64 = food.agents.iter().map(|(_, a)| a.totals.calls).sum();
+    assert_eq!(calls, food.line.totals.calls);
+}
+
+#[test]
 fn totals_add_up_per_agent_per_workspace_and_per_run() {
     let l = Ledger::from_events(&run());
     let venue = l.get("venue").expect("venue");

@@ -39,10 +39,15 @@ pub(super) struct View {
 impl View {
     pub(super) fn read(req: &LlmRequest, seed: u64) -> View {
         let prompt = read::agent_prompt(&req.system_text());
+        // Messages folded into the running summary still count as said.
         let log = read::user_texts(req)
             .iter()
             .find(|u| u.lines().any(|l| l.trim_end() == header::CONVERSATION))
-            .map(|u| read::conversation(u))
+            .map(|u| {
+                let mut log = read::summary_lines(u);
+                log.extend(read::conversation(u));
+                log
+            })
             .unwrap_or_default();
         let task = if !prompt.mission.is_empty() {
             prompt.mission.clone()

@@ -283,3 +283,33 @@ pub(super) fn short_answer(req: &LlmRequest) -> String {
     s.push_str(" I would start with the most concrete step, set an owner and a date, and report back with the numbers.");
     s
 }
+
+/// A workspace's running summary: the previous summary's lines, then one line per new message
+/// with its gist, dropping the oldest lines when over the output limit (as a model would write
+/// tighter).
+pub(super) fn running_summary(req: &LlmRequest) -> String {
+    let text = read::last_user(req);
+    let mut lines: Vec<String> = read::summary_lines(&text)
+        .into_iter()
+        .chain(read::messages_under(&text, header::TO_SUMMARIZE))
+        .map(|m| {
+            let gist = m
+                .content
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("");
+            format!(
+                "- #{} {} → {}: {}",
+                m.seq,
+                m.from,
+                m.to.join(", "),
+                clip_words(gist, 24)
+            )
+        })
+        .collect();
+    let budget = req.max_tokens as usize * 3;
+    while lines.len() > 1 && lines.iter().map(|l| l.chars().count() + 1).sum::<usize>() > budget {
+        lines.remove(0);
+    }
+    lines.join("\n")
+}

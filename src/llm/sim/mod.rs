@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use self::rng::{Rng, hash_parts};
 use super::{DeltaSink, LlmError, LlmRequest, LlmResponse, Output, Usage, estimate_tokens};
+use crate::engine::event::USER;
 use crate::engine::protocol::{MESSAGE_TOOL, PLAN_TOOL, header};
 
 /// What kind of call a request is, as a model would tell from the prompt.
@@ -32,18 +33,22 @@ enum Kind {
     Turn,
     Final,
     Aggregate,
+    Summary,
     Other,
 }
 
 fn kind(req: &LlmRequest) -> Kind {
-    match req.output_name() {
-        Some(PLAN_TOOL) => return Kind::Plan,
-        Some(MESSAGE_TOOL) => return Kind::Turn,
-        _ => {}
-    }
     let last = read::last_user(req);
     let last_has = |h: &str| last.lines().any(|l| l.trim_end() == h);
-    if last_has(header::FINAL_RESULT) {
+    match req.output_name() {
+        Some(PLAN_TOOL) => return Kind::Plan,
+        // The final result is a send_message too.
+        Some(MESSAGE_TOOL) if !last_has(header::FINAL_RESULT) => return Kind::Turn,
+        _ => {}
+    }
+    if last_has(header::TO_SUMMARIZE) {
+        Kind::Summary
+    } else if last_has(header::FINAL_RESULT) {
         Kind::Final
     } else if read::has_header(req, header::CHILD_RESULTS) {
         Kind::Aggregate
@@ -65,8 +70,19 @@ pub fn reply_text(req: &LlmRequest, seed: u64) -> String {
     match kind(req) {
         Kind::Plan => serde_json::to_string(&planner::plan(req, seed)).unwrap_or_default(),
         Kind::Turn => serde_json::to_string(&agent::turn(req, seed)).unwrap_or_default(),
-        Kind::Final => agent::final_text(req, seed),
+        Kind::Final => {
+            let text = agent::final_text(req, seed);
+            match req.output {
+                Output::Json { .. } => serde_json::to_string(&agent::Turn {
+                    to: vec![USER.into()],
+                    content: text,
+                })
+                .unwrap_or_default(),
+                Output::Text => text,
+            }
+        }
         Kind::Aggregate => docs::aggregate(req, seed),
+        Kind::Summary => docs::running_summary(req),
         Kind::Other => {
             let answer = docs::short_answer(req);
             match req.output {
@@ -251,9 +267,11 @@ impl SimClient {
             .chain(req.messages.iter().flat_map(|m| m.parts.iter()));
         let mut full = String::new();
         let mut breakpoints = Vec::new();
+        let minimum = min_cacheable_tokens(&req.model);
         for p in parts {
             full.push_str(&p.text);
-            if p.cache {
+            // Like the API, a prefix shorter than the model's minimum is not cached at all.
+            if p.cache && estimate_tokens(&full) >= minimum {
                 breakpoints.push(full.len());
             }
         }
@@ -376,6 +394,15 @@ impl SimClient {
             stop_reason: Some(stop_reason.to_string()),
             model: req.model.clone(),
         })
+    }
+}
+
+/// The shortest prefix Anthropic caches: 2048 tokens for Haiku models, 1024 for the others.
+pub fn min_cacheable_tokens(model: &str) -> u64 {
+    if model.to_ascii_lowercase().contains("haiku") {
+        2048
+    } else {
+        1024
     }
 }
 

@@ -226,11 +226,16 @@ fn message_head(line: &str) -> Option<(u64, String, Vec<String>)> {
 
 /// The `## Conversation so far` blocks: `### #SEQ FROM → TO1, TO2` then the content.
 pub(super) fn conversation(text: &str) -> Vec<Msg> {
+    messages_under(text, header::CONVERSATION)
+}
+
+/// The message blocks under `section` (as in [`conversation`]).
+pub(super) fn messages_under(text: &str, section: &str) -> Vec<Msg> {
     let mut out: Vec<Msg> = Vec::new();
     let mut inside = false;
     for line in text.lines() {
         if !inside {
-            inside = line.trim_end() == header::CONVERSATION;
+            inside = line.trim_end() == section;
             continue;
         }
         let bare = line.trim_end();
@@ -259,6 +264,26 @@ pub(super) fn conversation(text: &str) -> Vec<Msg> {
         m.content = m.content.trim().to_string();
     }
     out
+}
+
+/// The lines `- #SEQ FROM → TO: gist` of a running summary, as messages.
+pub(super) fn summary_lines(text: &str) -> Vec<Msg> {
+    let Some(body) = section(text, header::SUMMARY) else {
+        return Vec::new();
+    };
+    body.lines()
+        .filter_map(|line| {
+            let rest = line.trim().strip_prefix("- ")?;
+            let (head, gist) = rest.split_once(": ")?;
+            let (seq, from, to) = message_head(&format!("### {head}"))?;
+            Some(Msg {
+                seq,
+                from,
+                to,
+                content: gist.trim().to_string(),
+            })
+        })
+        .collect()
 }
 
 /// One sub-workspace result handed to an aggregation.

@@ -9,6 +9,7 @@ fn a_broken_reply_is_fixed_when_asked_again() {
         mission: TASK,
         node: &node,
         members: &members,
+        summary: None,
     };
     let log = vec![msg(1, USER, &[ALL], TASK)];
     let req = turn_request("sim", &members[0], &ctx, &log, 2048);
@@ -47,12 +48,37 @@ fn usage_counts_cache_writes_then_reads() {
         mission: TASK,
         node: &node,
         members: &members,
+        summary: None,
     };
     let sim = SimClient::new(1).with_pacing(Pacing::instant());
-    let mut log = vec![msg(1, USER, &[ALL], TASK)];
+    // Below the minimum cacheable length nothing is cached.
+    let short = turn_request(
+        "sim",
+        &members[1],
+        &ctx,
+        &[msg(1, USER, &[ALL], TASK)],
+        1024,
+    );
+    let u0 = block_on(sim.stream(&short, &|_| {})).unwrap().usage;
+    assert_eq!((u0.cache_read_tokens, u0.cache_write_tokens), (0, 0));
+    // The prefix: the system prompt and every message part, not the ask after them.
+    let prefix = |req: &crate::llm::LlmRequest| {
+        let parts = &req.messages[0].parts;
+        let log: String = parts[..parts.len() - 1]
+            .iter()
+            .map(|p| p.text.as_str())
+            .collect();
+        estimate_tokens(&(req.system_text() + &log))
+    };
+    let brief = format!(
+        "{TASK}\n{}",
+        "Keep the budget in view at every step. ".repeat(120)
+    );
+    let mut log = vec![msg(1, USER, &[ALL], &brief)];
     let first = turn_request("sim", &members[1], &ctx, &log, 1024);
     let u1 = block_on(sim.stream(&first, &|_| {})).unwrap().usage;
-    let prefix1 = estimate_tokens(&(first.system_text() + &first.messages[0].parts[0].text));
+    let prefix1 = prefix(&first);
+    assert!(prefix1 >= 1024);
     assert_eq!(u1.cache_read_tokens, 0);
     assert_eq!(u1.cache_write_tokens, prefix1);
     assert!(u1.input_tokens > 0 && u1.input_tokens < 40, "{u1:?}");
@@ -81,7 +107,7 @@ fn usage_counts_cache_writes_then_reads() {
     let u2 = block_on(sim.clone().stream(&second, &|_| {}))
         .unwrap()
         .usage;
-    let prefix2 = estimate_tokens(&(second.system_text() + &second.messages[0].parts[0].text));
+    let prefix2 = prefix(&second);
     assert_eq!(u2.cache_read_tokens, prefix1, "{u2:?}");
     assert_eq!(u2.cache_write_tokens, prefix2 - prefix1);
     let all = second.system_text() + &second.messages[0].text();
@@ -265,5 +291,46 @@ fn fault_specs_parse_or_say_what_is_wrong() {
         SimFaults::parse("latency=0.1")
             .unwrap_err()
             .contains("unknown fault 'latency'")
+    );
+}
+
+#[test]
+fn a_summary_request_gets_one_line_per_message_within_the_limit() {
+    let (_, members, node) = conference_members();
+    let ctx = TurnContext {
+        mission: TASK,
+        node: &node,
+        members: &members,
+        summary: None,
+    };
+    let log: Vec<_> = (1..=30)
+        .map(|i| {
+            let text = format!("Point {i}: the venue holds {} seats.\nMore detail.", i * 10);
+            msg(i, "venue_coordinator", &["catering_manager"], &text)
+        })
+        .collect();
+    let prev = crate::engine::context::Summary {
+        through_seq: 4,
+        text: "- #2 venue_coordinator → catering_manager: Point 2".into(),
+    };
+    let req = crate::engine::context::summary_request("sim", &ctx, Some(&prev), &log, 8, 256);
+    let text = reply_text(&req, 1);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "- #2 venue_coordinator → catering_manager: Point 2"
+    );
+    assert_eq!(
+        lines[1],
+        "- #5 venue_coordinator → catering_manager: Point 5: the venue holds 50 seats."
+    );
+    assert_eq!(lines.len(), 5, "{text}");
+    // Over the limit, the oldest lines go first.
+    let req = crate::engine::context::summary_request("sim", &ctx, None, &log, 30, 256);
+    let text = reply_text(&req, 1);
+    assert!(estimate_tokens(&text) <= 256, "{text}");
+    assert!(
+        text.ends_with("Point 30: the venue holds 300 seats."),
+        "{text}"
     );
 }

@@ -126,6 +126,7 @@ fn run_task(
         mission: task,
         node: &node,
         members: &members,
+        summary: None,
     };
     let first_to = if task_to_lead { names[0] } else { ALL };
     let mut log = vec![msg(1, USER, &[first_to], task)];

@@ -15,6 +15,7 @@ fn same_seed_same_text_other_seed_other_text() {
         mission: TASK,
         node: &plan.children[0],
         members: &members,
+        summary: None,
     };
     let turn = turn_request("sim", &members[1], &ctx, &log, 1024);
     assert_eq!(reply_text(&turn, 7), reply_text(&turn, 7));

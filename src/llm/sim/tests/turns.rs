@@ -113,6 +113,7 @@ fn the_lead_follows_up_once_nudges_once_then_reports() {
         mission: TASK,
         node: &node,
         members: &members,
+        summary: None,
     };
     let lead = &members[0];
     let mut log = vec![msg(1, USER, &[ALL], TASK)];
@@ -158,6 +159,7 @@ fn notes_from_the_person_and_questions_between_teammates_are_answered() {
         mission: TASK,
         node: &node,
         members: &members,
+        summary: None,
     };
     let ask = |log: &[Message], agent: &Agent| {
         let req = turn_request("sim", agent, &ctx, log, 2048);
@@ -248,6 +250,7 @@ fn without_structured_output_the_same_json_comes_as_text() {
         mission: TASK,
         node: &node,
         members: &members,
+        summary: None,
     };
     let turn = turn_request(
         "sim",
@@ -276,11 +279,18 @@ fn turn_limit_and_aggregation_write_documents() {
         mission: TASK,
         node: &node,
         members: &members,
+        summary: None,
     };
     let req = final_request("sim", &members[2], &ctx, &log, 2048);
-    let text = reply_text(&req, 2);
+    let reply = reply_text(&req, 2);
+    assert!(reply.starts_with(r#"{"to":["USER"]"#), "{reply}");
+    let text = crate::engine::protocol::final_result_text(&reply);
     assert!(text.starts_with("# Venue, catering and AV"), "{text}");
-    assert!(serde_json::from_str::<serde_json::Value>(&text).is_err());
+    assert_eq!(
+        reply_text(&req.as_plain_text(), 2),
+        text,
+        "without tools, plain text"
+    );
     assert!((200..=500).contains(&words(&text)), "{text}");
 
     let plan = plan_for(&conf, TASK, 1, 1);
