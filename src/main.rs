@@ -151,10 +151,16 @@ fn headless_run(
     ExitCode::from(code as u8)
 }
 
-/// `huddle bench`: the table of figures; exit 1 when a target is missed (`--quick` runs scenarios
-/// too small to judge, so it only fails when the harness does).
+/// `huddle bench`: the table of figures; exit 1 when a target is missed or the harness fails
+/// (`--quick` runs scenarios too small to judge, so it only fails when the harness does).
 fn bench(quick: bool) -> ExitCode {
-    let rows = huddle::bench::run(huddle::bench::BenchOpts { quick });
+    let rows = match huddle::bench::run(huddle::bench::BenchOpts { quick }) {
+        Ok(rows) => rows,
+        Err(e) => {
+            eprintln!("huddle bench: the harness failed: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     print!("{}", huddle::bench::table(&rows));
     if quick || rows.iter().all(|r| r.pass) {
         ExitCode::SUCCESS
