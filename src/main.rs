@@ -137,7 +137,12 @@ fn headless_run(
     json: bool,
 ) -> ExitCode {
     prepared.config.auto_approve = true;
-    let runtime = match tokio::runtime::Runtime::new() {
+    // One thread: the engine waits on the model nearly all the time, and on one thread an event
+    // reaches the printer and the session file without waking another thread (see `huddle bench`).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => return bad_input(format!("cannot start the async runtime: {e}")),
     };
