@@ -122,8 +122,17 @@ pub fn measure(scenario: &Scenario) -> Result<Measured, String> {
     let child = cmd
         .spawn()
         .map_err(|e| format!("cannot start the huddle binary: {e}"))?;
-    let usage = wait(child.id())?;
+    let watchdog = Watchdog::start(child.id(), scenario.ideal().time() * 4 + LEEWAY);
+    let usage = wait(child.id());
     let wall = started.elapsed();
+    let usage = usage?;
+    if watchdog.stop() {
+        return Err(format!(
+            "{}: the run took over {:.0} s and was stopped",
+            scenario.name,
+            wall.as_secs_f64()
+        ));
+    }
     let served = server.served();
     drop(server);
     let failed = |why: String| {
@@ -151,6 +160,40 @@ pub fn measure(scenario: &Scenario) -> Result<Measured, String> {
         served,
         ideal: scenario.ideal().time(),
     })
+}
+
+/// Time a run may take beyond four times its ideal before the harness gives up on it.
+const LEEWAY: Duration = Duration::from_secs(60);
+
+/// Kills a child that runs far too long, so that a hung run fails the bench instead of hanging it.
+struct Watchdog {
+    done: std::sync::mpsc::Sender<()>,
+    fired: std::thread::JoinHandle<bool>,
+}
+
+impl Watchdog {
+    fn start(pid: u32, limit: Duration) -> Self {
+        let (done, wait) = std::sync::mpsc::channel();
+        let fired = std::thread::spawn(move || {
+            if wait.recv_timeout(limit) != Err(std::sync::mpsc::RecvTimeoutError::Timeout) {
+                return false;
+            }
+            if let Ok(pid) = libc::pid_t::try_from(pid) {
+                // SAFETY: a plain syscall. The pid is still our child's: a child that has not
+                // ended is not reaped, and one that has ended sends `done` before this fires
+                // (barring a deadline met in the microseconds between the two).
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+            true
+        });
+        Self { done, fired }
+    }
+
+    /// Whether the child had to be killed.
+    fn stop(self) -> bool {
+        let _ = self.done.send(());
+        self.fired.join().unwrap_or(true)
+    }
 }
 
 /// No API key, settings file or `.env` of the person running the bench reaches the child: home,
@@ -234,6 +277,25 @@ mod tests {
     use crate::llm::Client;
     use crate::llm::anthropic::AnthropicClient;
     use crate::team;
+
+    #[test]
+    // `wait` reaps the children, through wait4 rather than `Child::wait`.
+    #[allow(clippy::zombie_processes)]
+    fn the_watchdog_stops_a_hung_child_and_spares_a_finished_one() {
+        let hung = std::process::Command::new("sleep")
+            .arg("600")
+            .spawn()
+            .unwrap();
+        let watchdog = super::Watchdog::start(hung.id(), std::time::Duration::ZERO);
+        let usage = super::wait(hung.id()).unwrap();
+        assert_eq!(usage.code, None, "ended by a signal");
+        assert!(watchdog.stop());
+
+        let quick = std::process::Command::new("true").spawn().unwrap();
+        let watchdog = super::Watchdog::start(quick.id(), std::time::Duration::from_secs(600));
+        assert_eq!(super::wait(quick.id()).unwrap().code, Some(0));
+        assert!(!watchdog.stop());
+    }
 
     /// The quick conference scenario, in process through the real Anthropic client: the mock's
     /// script gives the run its exact shape.
