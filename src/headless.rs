@@ -316,10 +316,13 @@ pub async fn run(
     // Events go to stdout as JSON lines, or to stderr as progress; notes always to stderr, so
     // that a JSON stream stays pure JSON.
     let mut notes = anstream::stderr();
-    let mut progress: Box<dyn Write> = if json {
-        Box::new(std::io::stdout())
+    // Progress is written once per batch of events, styled (or stripped) as stderr allows.
+    let (mut progress, color): (Box<dyn Write>, _) = if json {
+        (Box::new(std::io::stdout()), anstream::ColorChoice::Never)
     } else {
-        Box::new(anstream::stderr())
+        let stderr = std::io::stderr();
+        let color = anstream::AutoStream::choice(&stderr);
+        (Box::new(stderr), color)
     };
     let _ = writeln!(notes, "session: {}", session.dir().display());
     // One interrupt listener for the whole run, so that no Ctrl-C is missed between polls.
@@ -343,7 +346,13 @@ pub async fn run(
             }
         };
         let Some(event) = event else { break None };
-        if let Err(e) = session.record(&event)
+        // Whatever else is waiting goes to the session file in the same write.
+        let mut batch = vec![event];
+        while let Ok(more) = events.try_recv() {
+            batch.push(more);
+        }
+        let batch = coalesce_deltas(batch);
+        if let Err(e) = session.record_all(&batch)
             && !disk_error_shown
         {
             let _ = writeln!(
@@ -352,11 +361,21 @@ pub async fn run(
             );
             disk_error_shown = true;
         }
-        if let Err(e) = printer.handle(&event, &mut *progress) {
+        let mut done = None;
+        let mut lines = anstream::AutoStream::new(Vec::new(), color);
+        for event in batch {
+            if let Err(e) = printer.handle(&event, &mut lines) {
+                tracing::warn!("cannot print progress: {e}");
+            }
+            if let Event::RunDone { status, report, .. } = event {
+                done = Some((status, report));
+            }
+        }
+        if let Err(e) = progress.write_all(&lines.into_inner()) {
             tracing::warn!("cannot print progress: {e}");
         }
-        if let Event::RunDone { status, report, .. } = event {
-            break Some((status, report));
+        if done.is_some() {
+            break done;
         }
         if budget.stuck_after(&event) {
             // Nothing more is recorded: the session ends as an interruption, to be resumed.
@@ -383,6 +402,34 @@ pub async fn run(
         );
     }
     if status == Status::Done { 0 } else { 1 }
+}
+
+/// Joins each `TokenDelta` to the one just before it when both are from the same agent of the
+/// same workspace: the same text, in the same order, in fewer events to write.
+fn coalesce_deltas(batch: Vec<Event>) -> Vec<Event> {
+    let mut out: Vec<Event> = Vec::with_capacity(batch.len());
+    for event in batch {
+        if let (
+            Some(Event::TokenDelta {
+                workspace,
+                agent,
+                text,
+            }),
+            Event::TokenDelta {
+                workspace: w,
+                agent: a,
+                text: more,
+            },
+        ) = (out.last_mut(), &event)
+            && workspace == w
+            && agent == a
+        {
+            text.push_str(more);
+            continue;
+        }
+        out.push(event);
+    }
+    out
 }
 
 /// Prints a recorded run again as progress lines, at `speed` times the recorded pace (0: at
@@ -492,6 +539,33 @@ mod tests {
         Printer::new(true).handle(&event, &mut out).unwrap();
         let line = String::from_utf8(out).unwrap();
         assert!(line.starts_with(r#"{"type":"AgentInspected""#), "{line}");
+    }
+
+    #[test]
+    fn only_neighbouring_deltas_of_one_agent_are_joined() {
+        let delta = |agent: &str, text: &str| Event::TokenDelta {
+            workspace: "w".into(),
+            agent: agent.into(),
+            text: text.into(),
+        };
+        let batch = vec![
+            delta("a", "Hel"),
+            delta("a", "lo"),
+            delta("b", "Hi"),
+            delta("a", " there"),
+            Event::PlanApproved,
+            delta("a", "!"),
+        ];
+        assert_eq!(
+            coalesce_deltas(batch),
+            vec![
+                delta("a", "Hello"),
+                delta("b", "Hi"),
+                delta("a", " there"),
+                Event::PlanApproved,
+                delta("a", "!"),
+            ]
+        );
     }
 
     #[test]

@@ -137,7 +137,12 @@ fn headless_run(
     json: bool,
 ) -> ExitCode {
     prepared.config.auto_approve = true;
-    let runtime = match tokio::runtime::Runtime::new() {
+    // One thread: the engine waits on the model nearly all the time, and on one thread an event
+    // reaches the printer and the session file without waking another thread (see `huddle bench`).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => return bad_input(format!("cannot start the async runtime: {e}")),
     };
@@ -151,10 +156,16 @@ fn headless_run(
     ExitCode::from(code as u8)
 }
 
-/// `huddle bench`: the table of figures; exit 1 when a target is missed (`--quick` runs scenarios
-/// too small to judge, so it only fails when the harness does).
+/// `huddle bench`: the table of figures; exit 1 when a target is missed or the harness fails
+/// (`--quick` runs scenarios too small to judge, so it only fails when the harness does).
 fn bench(quick: bool) -> ExitCode {
-    let rows = huddle::bench::run(huddle::bench::BenchOpts { quick });
+    let rows = match huddle::bench::run(huddle::bench::BenchOpts { quick }) {
+        Ok(rows) => rows,
+        Err(e) => {
+            eprintln!("huddle bench: the harness failed: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     print!("{}", huddle::bench::table(&rows));
     if quick || rows.iter().all(|r| r.pass) {
         ExitCode::SUCCESS

@@ -3,6 +3,8 @@
 
 pub mod dashboard;
 pub mod engine;
+pub mod mock;
+pub mod scenario;
 
 use std::fmt::Write as _;
 
@@ -38,11 +40,12 @@ pub struct BenchOpts {
     pub quick: bool,
 }
 
-/// Runs every benchmark and returns its rows, in table order.
-pub fn run(opts: BenchOpts) -> Vec<Row> {
-    let mut rows = engine::rows(opts);
+/// Runs every benchmark and returns its rows, in table order; an error means the harness itself
+/// failed (a run that did not finish), which is no figure at all.
+pub fn run(opts: BenchOpts) -> Result<Vec<Row>, String> {
+    let mut rows = engine::rows(opts)?;
     rows.extend(dashboard::rows(opts));
-    rows
+    Ok(rows)
 }
 
 /// The table printed by `huddle bench`.

@@ -174,24 +174,33 @@ impl SessionWriter {
     /// Appends the event and flushes it to the OS, so a crash loses at most the event in flight.
     /// `PlanReady` also rewrites `plan.json`, `RunDone` writes `report.md`.
     pub fn record(&mut self, event: &Event) -> Result<(), SessionError> {
-        let werr = |path: &Path| {
-            let path = path.display().to_string();
-            move |source| SessionError::Write { path, source }
-        };
+        self.record_all(std::slice::from_ref(event))
+    }
+
+    /// Appends events that arrived together and flushes them to the OS once: one write for the
+    /// batch instead of one per event (a busy run sends thousands of events a second), and a
+    /// crash still loses at most the batch in flight.
+    pub fn record_all(&mut self, events: &[Event]) -> Result<(), SessionError> {
         let events_path = self.dir.join("events.jsonl");
-        let line = serde_json::to_string(&Line {
-            ts: crate::engine::now_ms(),
-            event,
-        })
-        .map_err(|e| SessionError::Write {
+        let werr = |source| SessionError::Write {
             path: events_path.display().to_string(),
-            source: std::io::Error::other(e),
-        })?;
-        self.events
-            .write_all(line.as_bytes())
-            .map_err(werr(&events_path))?;
-        self.events.write_all(b"\n").map_err(werr(&events_path))?;
-        self.events.flush().map_err(werr(&events_path))?;
+            source,
+        };
+        let ts = crate::engine::now_ms();
+        for event in events {
+            serde_json::to_writer(&mut self.events, &Line { ts, event })
+                .map_err(|e| werr(std::io::Error::other(e)))?;
+            self.events.write_all(b"\n").map_err(werr)?;
+        }
+        self.events.flush().map_err(werr)?;
+        for event in events {
+            self.write_files(event)?;
+        }
+        Ok(())
+    }
+
+    /// `plan.json` and `report.md`, when the event carries them.
+    fn write_files(&self, event: &Event) -> Result<(), SessionError> {
         match event {
             Event::PlanReady { plan, .. } => {
                 let json = serde_json::to_string_pretty(plan).unwrap_or_default();
@@ -250,6 +259,36 @@ mod tests {
             "# R\n"
         );
         assert!(!dir.path().join("s/report.tmp").exists());
+    }
+
+    #[test]
+    fn a_batch_lands_whole_with_its_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = SessionWriter::create(dir.path()).unwrap();
+        let plan = crate::engine::plan::Plan {
+            id: "root".into(),
+            title: "T".into(),
+            description: String::new(),
+            agents: vec![],
+            children: vec![],
+        };
+        let batch = [
+            Event::PlanReady {
+                plan,
+                repaired: false,
+                notes: vec![],
+            },
+            Event::PlanApproved,
+        ];
+        w.record_all(&batch).unwrap();
+        // Flushed: readable before the writer is dropped.
+        let text = fs::read_to_string(dir.path().join("events.jsonl")).unwrap();
+        let kinds: Vec<String> = text
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["type"].to_string())
+            .collect();
+        assert_eq!(kinds, ["\"PlanReady\"", "\"PlanApproved\""]);
+        assert!(dir.path().join("plan.json").is_file());
     }
 
     #[test]
