@@ -351,7 +351,13 @@ pub async fn run(
         while let Ok(more) = events.try_recv() {
             batch.push(more);
         }
-        let batch = coalesce_deltas(batch);
+        let mut batch = coalesce_deltas(batch);
+        // At a budget stop nothing after its event is recorded: the session ends as an
+        // interruption, to be resumed.
+        let stopped = batch.iter().position(|e| budget.stuck_after(e));
+        if let Some(i) = stopped {
+            batch.truncate(i + 1);
+        }
         if let Err(e) = session.record_all(&batch)
             && !disk_error_shown
         {
@@ -377,8 +383,7 @@ pub async fn run(
         if done.is_some() {
             break done;
         }
-        if budget.stuck_after(&event) {
-            // Nothing more is recorded: the session ends as an interruption, to be resumed.
+        if stopped.is_some() {
             engine.send(Command::Shutdown);
             let _ = progress.flush();
             for line in budget.advice(session.dir(), json) {
