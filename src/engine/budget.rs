@@ -106,7 +106,7 @@ impl Budgets {
 
 /// The budgets of the current run and the calls that passed them.
 #[derive(Debug, Default)]
-pub(crate) struct Ledger {
+pub(crate) struct BudgetState {
     pub budgets: Budgets,
     /// Calls past the budget check whose usage is not booked yet.
     in_flight: usize,
@@ -114,7 +114,7 @@ pub(crate) struct Ledger {
     run_notice_due: bool,
 }
 
-impl Ledger {
+impl BudgetState {
     pub fn new(budgets: Budgets) -> Self {
         Self {
             budgets,
@@ -177,8 +177,8 @@ impl Drop for Admission {
             return;
         }
         {
-            let mut ledger = lock(&self.shared.ledger);
-            ledger.in_flight = ledger.in_flight.saturating_sub(1);
+            let mut state = lock(&self.shared.budget);
+            state.in_flight = state.in_flight.saturating_sub(1);
         }
         self.shared.announce_run_hold();
     }
@@ -195,11 +195,11 @@ impl Shared {
         };
         let mut events = Vec::new();
         let go = {
-            let mut ledger = lock(&self.ledger);
+            let mut state = lock(&self.budget);
             let mut gates = lock(&self.gates);
-            if !gates.held_run && ledger.budgets.run.reached(&run_spent).is_some() {
+            if !gates.held_run && state.budgets.run.reached(&run_spent).is_some() {
                 gates.held_run = true;
-                ledger.run_notice_due = true;
+                state.run_notice_due = true;
                 events.push(Event::StatusChanged {
                     target: Target::Run,
                     status: Status::Paused,
@@ -207,7 +207,7 @@ impl Shared {
             }
             if let (Some(w), Some(spent)) = (ws, ws_spent)
                 && !gates.held.contains(w)
-                && let Some(r) = ledger.budgets.for_workspace(w).reached(&spent)
+                && let Some(r) = state.budgets.for_workspace(w).reached(&spent)
             {
                 // One call at a time runs in a workspace: nothing of it is in flight now.
                 gates.held.insert(w.to_string());
@@ -222,7 +222,7 @@ impl Shared {
             }
             let go = !gates.held(ws);
             if go {
-                ledger.in_flight += 1;
+                state.in_flight += 1;
             }
             go
         };
@@ -240,12 +240,12 @@ impl Shared {
     pub(crate) fn announce_run_hold(&self) {
         let spent = self.run_totals();
         let reached = {
-            let mut ledger = lock(&self.ledger);
-            if !ledger.run_notice_due || ledger.in_flight > 0 {
+            let mut state = lock(&self.budget);
+            if !state.run_notice_due || state.in_flight > 0 {
                 return;
             }
-            ledger.run_notice_due = false;
-            ledger.budgets.run.reached(&spent)
+            state.run_notice_due = false;
+            state.budgets.run.reached(&spent)
         };
         if let Some(r) = reached {
             for e in notice(Target::Run, r) {
@@ -283,25 +283,25 @@ impl Shared {
             }
         };
         let (lifted, still) = {
-            let mut ledger = lock(&self.ledger);
+            let mut state = lock(&self.budget);
             let mut gates = lock(&self.gates);
             if let Some(why) = gates.refuse(&target) {
-                drop((ledger, gates));
+                drop((state, gates));
                 self.warn(None, format!("cannot set the budget: {why}"));
                 return;
             }
             let over = limits.reached(&spent);
             let lifted = match &target {
                 Target::Workspace { workspace } => {
-                    ledger.budgets.workspaces.insert(workspace.clone(), limits);
+                    state.budgets.workspaces.insert(workspace.clone(), limits);
                     over.is_none() && gates.held.remove(workspace)
                 }
                 _ => {
-                    ledger.budgets.run = limits;
+                    state.budgets.run = limits;
                     let lifted = over.is_none() && gates.held_run;
                     if lifted {
                         gates.held_run = false;
-                        ledger.run_notice_due = false;
+                        state.run_notice_due = false;
                     }
                     lifted
                 }
@@ -339,7 +339,7 @@ impl Shared {
 
     /// Says which budgets apply: the run's at its start, each workspace's once the plan is known.
     pub(crate) fn announce_budgets(&self, plan: Option<&Plan>) {
-        let budgets = lock(&self.ledger).budgets.clone();
+        let budgets = lock(&self.budget).budgets.clone();
         let mut scoped = Vec::new();
         match plan {
             None => scoped.push((Target::Run, budgets.run)),

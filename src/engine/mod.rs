@@ -5,6 +5,7 @@
 pub mod aggregate;
 pub mod budget;
 pub mod context;
+mod control;
 pub mod event;
 mod inspect;
 pub mod ledger;

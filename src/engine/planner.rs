@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
+use super::control::PlanDecision;
 use super::event::{Event, Status, Target};
 use super::plan::{self, Plan};
 use super::protocol;
 use super::resume::History;
-use super::runtime::{CallScope, PlanDecision, Shared, Stream};
+use super::runtime::{CallScope, Shared, Stream};
 use crate::llm::LlmError;
 
 /// Plans the task and runs it to the end; emits everything as events.

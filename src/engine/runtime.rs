@@ -4,12 +4,12 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-use super::budget::{Admission, Budgets, Ledger, Limits};
+use super::budget::{Admission, BudgetState, Budgets};
 use super::event::{Command, Event, Status, Target, Totals};
 use super::inspect::AgentBook;
 use super::limiter::{Change, Limiter, Permit};
@@ -101,7 +101,7 @@ impl Engine {
         let (ev_tx, ev_rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared::new(config, client, ev_tx));
         let _ = shared.this.set(Arc::downgrade(&shared));
-        tokio::spawn(command_loop(shared, cmd_rx));
+        tokio::spawn(super::control::command_loop(shared, cmd_rx));
         (EngineHandle { tx: cmd_tx }, ev_rx)
     }
 }
@@ -203,13 +203,13 @@ pub(crate) struct Shared {
     /// one run to the next: it follows the provider's limits, not the task.
     calls: Limiter,
     /// The provider refused the credentials during this run; every later call fails at once.
-    refused_credentials: Mutex<Option<LlmError>>,
+    pub(crate) refused_credentials: Mutex<Option<LlmError>>,
     pub gates: Mutex<Gates>,
     /// Bumped on every pause, resume, cancel or injected message, so that waiting workspaces look again.
     pub wake: watch::Sender<u64>,
     pub book: Mutex<Book>,
     /// Budgets of the current run and the calls in flight under them.
-    pub ledger: Mutex<Ledger>,
+    pub budget: Mutex<BudgetState>,
     pub run_cancel: Mutex<CancellationToken>,
     pub workspace_cancel: Mutex<HashMap<String, CancellationToken>>,
     pub inboxes: Mutex<HashMap<String, mpsc::UnboundedSender<Injected>>>,
@@ -246,7 +246,7 @@ impl Shared {
         events: mpsc::UnboundedSender<Event>,
     ) -> Self {
         let calls = Limiter::new(config.concurrency);
-        let ledger = Mutex::new(Ledger::new(config.budgets.clone()));
+        let budget = Mutex::new(BudgetState::new(config.budgets.clone()));
         Self {
             config,
             client,
@@ -256,7 +256,7 @@ impl Shared {
             gates: Mutex::default(),
             wake: watch::channel(0).0,
             book: Mutex::default(),
-            ledger,
+            budget,
             run_cancel: Mutex::new(CancellationToken::new()),
             workspace_cancel: Mutex::default(),
             inboxes: Mutex::default(),
@@ -626,217 +626,6 @@ pub fn now_ms() -> u64 {
 /// Locks a mutex, carrying on with the data if a panicking thread poisoned it.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// What the planning phase is waiting for from the person.
-#[derive(Debug)]
-pub(crate) enum PlanDecision {
-    Approve,
-    Revise(String),
-}
-
-async fn command_loop(shared: Arc<Shared>, mut commands: mpsc::UnboundedReceiver<Command>) {
-    let mut decisions: Option<mpsc::UnboundedSender<PlanDecision>> = None;
-    let mut run: Option<tokio::task::JoinHandle<()>> = None;
-    while let Some(cmd) = commands.recv().await {
-        tracing::debug!(?cmd, "command");
-        match cmd {
-            Command::StartTask { .. } | Command::ResumeRun { .. } => {
-                let (task, resume) = match cmd {
-                    Command::ResumeRun { events } => {
-                        let history = super::resume::History::from_events(&events);
-                        if history.ended {
-                            shared.warn(None, "this run had already ended; nothing to resume");
-                            continue;
-                        }
-                        (history.task.clone(), Some(Arc::new(history)))
-                    }
-                    Command::StartTask { task } => (task, None),
-                    _ => continue,
-                };
-                if run.as_ref().is_some_and(|r| !r.is_finished()) {
-                    shared.warn(
-                        None,
-                        "a run is already going; cancel it before starting another",
-                    );
-                    continue;
-                }
-                if task.trim().is_empty() {
-                    shared.warn(None, "the task is empty; type what the team should do");
-                    continue;
-                }
-                *lock(&shared.run_cancel) = CancellationToken::new();
-                *lock(&shared.gates) = Gates::default();
-                *lock(&shared.book) = Book::default();
-                *lock(&shared.ledger) = Ledger::new(shared.config.budgets.clone());
-                *lock(&shared.refused_credentials) = None;
-                *lock(&shared.started) = Instant::now();
-                let (tx, rx) = mpsc::unbounded_channel();
-                decisions = Some(tx);
-                run = Some(tokio::spawn(supervise(shared.clone(), task, rx, resume)));
-            }
-            Command::ApprovePlan => send_decision(&shared, &decisions, PlanDecision::Approve),
-            Command::RevisePlan { feedback } => {
-                send_decision(&shared, &decisions, PlanDecision::Revise(feedback))
-            }
-            Command::Pause { target } => set_paused(&shared, target, true),
-            Command::Resume { target } => set_paused(&shared, target, false),
-            Command::Cancel { target } => cancel(&shared, target),
-            Command::SetBudget {
-                target,
-                tokens,
-                usd,
-            } => shared.set_budget(target, Limits { tokens, usd }),
-            Command::Inspect { workspace, agent } => {
-                super::inspect::inspect(&shared, &workspace, &agent)
-            }
-            Command::InjectMessage {
-                workspace,
-                to,
-                text,
-            } => {
-                let sent = lock(&shared.inboxes)
-                    .get(&workspace)
-                    .is_some_and(|tx| tx.send(Injected { to, text }).is_ok());
-                if sent {
-                    shared.wake_all();
-                } else {
-                    shared.warn(
-                        Some(&workspace),
-                        format!(
-                            "workspace '{workspace}' is not running; the message was not delivered"
-                        ),
-                    );
-                }
-            }
-            Command::Shutdown => {
-                shared.run_token().cancel();
-                if let Some(r) = run.take() {
-                    let _ = tokio::time::timeout(Duration::from_secs(5), r).await;
-                }
-                break;
-            }
-        }
-    }
-}
-
-/// Runs a task and makes sure it ends with `RunDone`, even if a bug panics inside the run: front
-/// ends wait for that event.
-async fn supervise(
-    shared: Arc<Shared>,
-    task: String,
-    decisions: mpsc::UnboundedReceiver<PlanDecision>,
-    resume: Option<Arc<super::resume::History>>,
-) {
-    let run = tokio::spawn(super::planner::run_task(
-        shared.clone(),
-        task.clone(),
-        decisions,
-        resume,
-    ));
-    if let Err(e) = run.await
-        && e.is_panic()
-    {
-        let reason = match e.into_panic().downcast::<String>() {
-            Ok(msg) => format!("internal error: {msg}"),
-            Err(p) => format!(
-                "internal error: {}",
-                p.downcast_ref::<&str>().copied().unwrap_or("panic")
-            ),
-        };
-        tracing::error!("{reason}");
-        let status = Status::Failed(reason);
-        shared.emit(Event::StatusChanged {
-            target: Target::Run,
-            status: status.clone(),
-        });
-        let report = super::aggregate::report(&shared, &task, None, &[]);
-        shared.emit(Event::RunDone {
-            status,
-            report,
-            totals: shared.run_totals(),
-            elapsed_ms: shared.elapsed_ms(),
-        });
-    }
-}
-
-fn send_decision(
-    shared: &Shared,
-    decisions: &Option<mpsc::UnboundedSender<PlanDecision>>,
-    d: PlanDecision,
-) {
-    if decisions.as_ref().is_none_or(|tx| tx.send(d).is_err()) {
-        shared.warn(None, "no plan is waiting for review");
-    }
-}
-
-fn set_paused(shared: &Shared, target: Target, paused: bool) {
-    let status = {
-        let mut g = lock(&shared.gates);
-        if let Some(why) = g.refuse(&target) {
-            drop(g);
-            let verb = if paused { "pause" } else { "resume" };
-            shared.warn(None, format!("cannot {verb}: {why}"));
-            return;
-        }
-        match &target {
-            Target::Run => g.run = paused,
-            Target::Workspace { workspace } => {
-                if paused {
-                    g.workspaces.insert(workspace.clone());
-                } else {
-                    g.workspaces.remove(workspace);
-                }
-            }
-            Target::Agent { workspace, agent } => {
-                let key = (workspace.clone(), agent.clone());
-                if paused {
-                    g.agents.insert(key);
-                } else {
-                    g.agents.remove(&key);
-                }
-            }
-        }
-        // What now holds, not what was asked: a workspace resumed inside a paused run stays paused.
-        let still = match &target {
-            Target::Run => g.run || g.held_run,
-            Target::Workspace { workspace } => g.blocks(workspace),
-            Target::Agent { workspace, agent } => {
-                g.blocks(workspace) || g.agent_paused(workspace, agent)
-            }
-        };
-        if still {
-            Status::Paused
-        } else {
-            Status::Running
-        }
-    };
-    if !paused && let Some(why) = shared.budget_hold(&target) {
-        shared.warn(None, format!("still paused: {why}"));
-    }
-    shared.emit(Event::StatusChanged { target, status });
-    shared.wake_all();
-}
-
-fn cancel(shared: &Shared, target: Target) {
-    match target {
-        Target::Run => shared.run_token().cancel(),
-        Target::Workspace { workspace } => match lock(&shared.workspace_cancel).get(&workspace) {
-            Some(t) => t.cancel(),
-            None => shared.warn(
-                Some(&workspace),
-                format!("no workspace '{workspace}' to cancel"),
-            ),
-        },
-        Target::Agent { workspace, .. } => {
-            shared.warn(
-                Some(&workspace),
-                "an agent cannot be cancelled on its own; pause it, or cancel its workspace",
-            );
-            return;
-        }
-    }
-    shared.wake_all();
 }
 
 #[cfg(test)]
