@@ -1,8 +1,45 @@
 //! Dashboard benchmarks: frame time, frames under an event flood, idle redraws, memory per
 //! message and startup time.
 
+mod frame;
+mod memory;
+mod scene;
+
 use super::{BenchOpts, Row};
 
-pub fn rows(_opts: BenchOpts) -> Vec<Row> {
-    Vec::new()
+/// The terminal size the issue measures at.
+const SIZE: (u16, u16) = (200, 60);
+
+pub fn rows(opts: BenchOpts) -> Vec<Row> {
+    let mut rows = Vec::new();
+    // Memory first: a fresh heap gives the least noisy resident set.
+    let messages = if opts.quick { 1_000 } else { 10_000 };
+    if let Some(mb) = memory::per_10k(messages, 1024) {
+        rows.push(Row::at_most(
+            "dashboard: memory per 10k messages of 1 KB",
+            mb,
+            "MB",
+            15.0,
+        ));
+    }
+    let (workspaces, messages, frames) = if opts.quick {
+        (100, 2_000, 50)
+    } else {
+        (1_000, 100_000, 2_000)
+    };
+    let mut app = frame::app(workspaces, messages, SIZE);
+    let times = frame::measure(&mut app, frames);
+    rows.push(Row::at_most(
+        "dashboard: frame p50 (1k workspaces, 100k messages)",
+        times.percentile(50.0),
+        "ms",
+        4.0,
+    ));
+    rows.push(Row::at_most(
+        "dashboard: frame p99 (1k workspaces, 100k messages)",
+        times.percentile(99.0),
+        "ms",
+        4.0,
+    ));
+    rows
 }

@@ -1,0 +1,71 @@
+//! Frame time: the whole dashboard drawn at 200x60 with a 1,000-workspace tree beside a log of
+//! 100k messages, with something new in every frame (a streamed token, a scroll, a selection).
+
+use std::time::Instant;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use crate::tui::app::{App, Input, Tab};
+use crate::tui::view;
+
+use super::scene::{self, SHOWN};
+
+/// Frame times in milliseconds, sorted.
+pub struct Frames {
+    pub sorted_ms: Vec<f64>,
+}
+
+impl Frames {
+    /// The `p`-th percentile (0..=100), nearest rank.
+    pub fn percentile(&self, p: f64) -> f64 {
+        if self.sorted_ms.is_empty() {
+            return f64::NAN;
+        }
+        let rank = (p / 100.0 * self.sorted_ms.len() as f64).ceil() as usize;
+        self.sorted_ms[rank.clamp(1, self.sorted_ms.len()) - 1]
+    }
+}
+
+/// The app of the scene: `workspaces` in the tree, `messages` of 1 KB in the shown workspace,
+/// which is the current tab.
+pub fn app(workspaces: usize, messages: u64, size: (u16, u16)) -> App {
+    let mut app = App::new(None, size);
+    scene::feed(&mut app, scene::start_events(&scene::plan(workspaces)));
+    app.tab = Tab::Workspace(SHOWN.into());
+    app.selected = Some((SHOWN.into(), None));
+    app.update(Input::Resize(size.0, size.1));
+    scene::feed(
+        &mut app,
+        (1..=messages).map(|s| scene::message(SHOWN, s, 1024)),
+    );
+    app
+}
+
+/// Draws `frames` frames, changing the app before each, and times each draw.
+pub fn measure(app: &mut App, frames: usize) -> Frames {
+    let (w, h) = app.size;
+    let Ok(mut terminal) = Terminal::new(TestBackend::new(w, h));
+    let key = |c| Input::Key(KeyEvent::new(c, KeyModifiers::NONE));
+    let mut times = Vec::with_capacity(frames);
+    for i in 0..frames {
+        let change = match i % 8 {
+            // Scroll a page up and back to following the end.
+            2 => key(KeyCode::PageUp),
+            3 => key(KeyCode::End),
+            // Move the tree's selection to the first agent and back.
+            5 => key(KeyCode::Char('j')),
+            6 => key(KeyCode::Char('k')),
+            _ => Input::Engine(Box::new(scene::token(i as u64))),
+        };
+        app.update(change);
+        let start = Instant::now();
+        if terminal.draw(|f| view::draw(f, app)).is_err() {
+            break;
+        }
+        times.push(start.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    Frames { sorted_ms: times }
+}
