@@ -1,9 +1,12 @@
 //! Dashboard benchmarks: frame time, frames under an event flood, idle redraws, memory per
 //! message and startup time.
 
+mod flood;
 mod frame;
 mod memory;
 mod scene;
+
+use std::time::Duration;
 
 use super::{BenchOpts, Row};
 
@@ -38,6 +41,33 @@ pub fn rows(opts: BenchOpts) -> Vec<Row> {
                 4.0,
             ));
         }
+    }
+    let span = Duration::from_secs_f64(if opts.quick { 0.3 } else { 2.0 });
+    if let Some(f) = flood::measure(workspaces, 10_000, span) {
+        rows.push(Row::at_least(
+            "dashboard: token events/s taken in under the flood",
+            f.events_per_s,
+            "/s",
+            9_000.0,
+        ));
+        rows.push(Row::at_most(
+            "dashboard: frames/s under the flood",
+            f.frames_per_s,
+            "/s",
+            60.0,
+        ));
+        rows.push(Row::at_most(
+            "dashboard: frames in 1 s idle",
+            f.idle_frames as f64,
+            "",
+            0.0,
+        ));
+        rows.push(Row::at_most(
+            "dashboard: loop CPU in 1 s idle",
+            f.idle_cpu_ms,
+            "ms",
+            1.0,
+        ));
     }
     rows
 }
