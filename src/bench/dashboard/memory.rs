@@ -41,7 +41,7 @@ fn rss_bytes() -> Option<u64> {
 
 /// Hands freed heap pages back to the system, so that the resident set counts what is held
 /// rather than what earlier benchmarks freed (or, after, what the app's temporaries freed).
-fn release_free_memory() {
+pub fn release_free_memory() {
     #[cfg(target_env = "gnu")]
     // SAFETY: malloc_trim only walks glibc's own free lists; it has no preconditions.
     unsafe {

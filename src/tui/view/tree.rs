@@ -158,3 +158,62 @@ fn workspace_line(app: &App, w: &WorkspaceView, width: usize) -> Line<'static> {
         Span::raw(right).dim(),
     ])
 }
+
+#[cfg(test)]
+mod tests {
+    use crossterm::event::{
+        KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+    };
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use ratatui::style::Modifier;
+
+    use crate::bench::dashboard::scene;
+    use crate::tui::app::{App, Input, Tab};
+    use crate::tui::view;
+
+    #[test]
+    fn a_tall_tree_keeps_the_selection_in_view_and_a_click_picks_the_row_drawn() {
+        let mut app = App::new(None, (80, 24));
+        scene::feed(&mut app, scene::start_events(&scene::plan(100)));
+        for _ in 0..60 {
+            app.update(Input::Key(KeyEvent::new(
+                KeyCode::Char('j'),
+                KeyModifiers::NONE,
+            )));
+        }
+        let Ok(mut terminal) = Terminal::new(TestBackend::new(80, 24));
+        let Ok(_) = terminal.draw(|f| view::draw(f, &app));
+        let selected = app.selected.clone().expect("a row is selected");
+        let rows = app.rows();
+        let index = rows
+            .iter()
+            .position(|r| r.is(&selected))
+            .expect("selected row");
+        // The first move selects the first row.
+        assert_eq!(index, 59);
+        let top = app.tree_top.get();
+        assert!(top > 0 && top <= index, "top {top}, selected {index}");
+        // The selected row is drawn reversed, with its name, on its own line of the list.
+        let buf = terminal.backend().buffer();
+        let y = 2 + (index - top) as u16;
+        let text: String = (0..23).map(|x| buf[(x, y)].symbol()).collect();
+        let name = selected.1.as_deref().unwrap_or(&selected.0);
+        assert!(text.contains(name), "{text:?} lacks {name}");
+        assert!(buf[(0, y)].modifier.contains(Modifier::REVERSED));
+        // A click on the list's fourth line picks the row drawn there.
+        let click = MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: 3,
+            row: 5,
+            modifiers: KeyModifiers::NONE,
+        };
+        let expected = {
+            let r = &rows[top + 3];
+            (r.workspace.id.clone(), r.agent.map(|a| a.name.clone()))
+        };
+        app.update(Input::Mouse(click));
+        assert_eq!(app.selected, Some(expected.clone()));
+        assert_eq!(app.tab, Tab::Workspace(expected.0));
+    }
+}
