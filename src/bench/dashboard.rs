@@ -44,6 +44,17 @@ pub fn rows(opts: BenchOpts) -> Vec<Row> {
     };
     let mut app = frame::app(workspaces, messages, SIZE);
     let times = frame::measure(&mut app, frames);
+    // A resize must show on the next frame; the rest of the log follows between inputs.
+    let (taken, all) = frame::resize_ms(&mut app);
+    eprintln!("note: all 100k messages re-wrapped {all:.0} ms after a resize, between inputs");
+    rows.push(Row::at_most(
+        "dashboard: resize taken, 100k messages",
+        taken,
+        "ms",
+        16.7,
+    ));
+
+    drop(app);
     for (what, sorted) in [("wall", &times.wall_ms), ("CPU", &times.cpu_ms)] {
         for p in [50.0, 99.0] {
             rows.push(Row::at_most(

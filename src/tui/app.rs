@@ -827,6 +827,35 @@ impl App {
         self.inspector.set_width(areas.overlay_text.width);
     }
 
+    /// Whether a log on screen still has entries wrapped at an earlier width.
+    pub fn rewrap_pending(&self) -> bool {
+        self.model.plan_log.is_stale()
+            || self.model.report_log.is_stale()
+            || self.inspector.is_stale()
+            || self.current_log().is_some_and(ChatLog::is_stale)
+    }
+
+    /// Wraps another slice of the logs on screen at their width (a resize wraps what shows at
+    /// once and leaves the rest of a long log to this, between inputs).
+    pub fn rewrap_step(&mut self) {
+        const SLICE: usize = 500;
+        self.model.plan_log.rewrap_some(SLICE);
+        self.model.report_log.rewrap_some(SLICE);
+        self.inspector.rewrap_some(SLICE);
+        if let Tab::Workspace(id) = &self.tab
+            && let Some(w) = self.model.workspaces.get_mut(id)
+        {
+            w.log.rewrap_some(SLICE);
+        }
+    }
+
+    fn current_log(&self) -> Option<&ChatLog> {
+        match &self.tab {
+            Tab::Workspace(id) => self.model.workspace(id).map(|w| &w.log),
+            _ => None,
+        }
+    }
+
     fn rebuild_inspector(&mut self) {
         self.inspector.clear();
         let text = super::inspector::document(self);

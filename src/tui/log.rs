@@ -182,7 +182,14 @@ pub struct ChatLog {
     ends: Vec<usize>,
     width: u16,
     messages: usize,
+    /// Entries before this index still hold row counts from an earlier width. A width change
+    /// wraps the entries nearest the end at once and the rest a slice at a time
+    /// ([`ChatLog::rewrap_some`]), so a resize never stalls on a long log.
+    stale: usize,
 }
+
+/// Entries wrapped at once when the width changes: more than a screen holds.
+const EAGER: usize = 200;
 
 impl Default for ChatLog {
     fn default() -> Self {
@@ -191,6 +198,7 @@ impl Default for ChatLog {
             ends: Vec::new(),
             width: 80,
             messages: 0,
+            stale: 0,
         }
     }
 }
@@ -294,19 +302,40 @@ impl ChatLog {
         self.entries.clear();
         self.ends.clear();
         self.messages = 0;
+        self.stale = 0;
     }
 
-    /// Lays every entry out again at a new width; the same width is a no-op.
+    /// Wraps the log at a new width: the entries nearest the end at once, the rest by
+    /// [`ChatLog::rewrap_some`]. The same width is a no-op.
     pub fn set_width(&mut self, width: u16) {
         if width == self.width {
             return;
         }
         self.width = width;
-        let w = self.layout_width();
-        for entry in &mut self.entries {
-            entry.relayout(w);
+        self.stale = self.entries.len();
+        self.rewrap_some(EAGER);
+    }
+
+    /// Wraps up to `n` more entries left at an earlier width, nearest the end first; returns
+    /// whether any are left.
+    pub fn rewrap_some(&mut self, n: usize) -> bool {
+        let stale = self.stale.min(self.entries.len());
+        if stale == 0 {
+            return false;
         }
-        self.recount_from(0);
+        let from = stale.saturating_sub(n);
+        let width = self.layout_width();
+        for entry in &mut self.entries[from..stale] {
+            entry.relayout(width);
+        }
+        self.stale = from;
+        self.recount_from(from);
+        from > 0
+    }
+
+    /// Whether some entries are still wrapped at an earlier width.
+    pub fn is_stale(&self) -> bool {
+        self.stale > 0
     }
 
     pub fn width(&self) -> u16 {
@@ -394,6 +423,11 @@ impl ChatLog {
         let at = self.live_start();
         self.entries
             .insert(at, Entry::new(kind, text, self.layout_width()));
+        if at < self.stale {
+            // The stale entries after it moved up by one; it is wrapped already (and will be
+            // again, harmlessly).
+            self.stale += 1;
+        }
         self.recount_from(at);
     }
 

@@ -322,6 +322,11 @@ pub async fn drive(
                 app.update(Input::Tick(opened.elapsed().as_millis() as u64));
                 frames.changed();
             }
+            // Only when nothing else is ready: the rest of a long log after a resize.
+            _ = std::future::ready(()), if app.rewrap_pending() => {
+                app.rewrap_step();
+                frames.changed();
+            }
         }
     }
     settle(&mut running, &mut app).await;

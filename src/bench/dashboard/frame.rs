@@ -88,3 +88,21 @@ pub fn measure(app: &mut App, frames: usize) -> Frames {
         cpu_ms: cpu,
     }
 }
+
+/// A resize by one column: milliseconds until the app has taken it (the end of the log, which
+/// shows, is wrapped again), and until every entry is, in slices between inputs.
+pub fn resize_ms(app: &mut App) -> (f64, f64) {
+    let (w, h) = app.size;
+    let start = Instant::now();
+    app.update(Input::Resize(w.saturating_sub(1), h));
+    let taken = start.elapsed().as_secs_f64() * 1000.0;
+    while app.rewrap_pending() {
+        app.rewrap_step();
+    }
+    let all = start.elapsed().as_secs_f64() * 1000.0;
+    app.update(Input::Resize(w, h));
+    while app.rewrap_pending() {
+        app.rewrap_step();
+    }
+    (taken, all)
+}
