@@ -31,7 +31,7 @@ pub fn rows(opts: BenchOpts) -> Vec<Row> {
     let messages = if opts.quick { 1_000 } else { 10_000 };
     if let Some(mb) = memory::per_10k(messages, 1024) {
         rows.push(Row::at_most(
-            "dashboard: memory per 10k messages of 1 KB",
+            format!("dashboard: memory per 10k messages of 1 KB (from {messages})"),
             mb,
             "MB",
             15.0,
@@ -42,13 +42,16 @@ pub fn rows(opts: BenchOpts) -> Vec<Row> {
     } else {
         (1_000, 100_000, 2_000)
     };
+    let scene = format!("{workspaces} workspaces, {messages} messages");
     let mut app = frame::app(workspaces, messages, SIZE);
     let times = frame::measure(&mut app, frames);
     // A resize must show on the next frame; the rest of the log follows between inputs.
     let (taken, all) = frame::resize_ms(&mut app);
-    eprintln!("note: all 100k messages re-wrapped {all:.0} ms after a resize, between inputs");
+    eprintln!(
+        "note: all {messages} messages re-wrapped {all:.0} ms after a resize, between inputs"
+    );
     rows.push(Row::at_most(
-        "dashboard: resize taken, 100k messages",
+        format!("dashboard: resize taken ({messages} messages)"),
         taken,
         "ms",
         16.7,
@@ -58,7 +61,7 @@ pub fn rows(opts: BenchOpts) -> Vec<Row> {
     for (what, sorted) in [("wall", &times.wall_ms), ("CPU", &times.cpu_ms)] {
         for p in [50.0, 99.0] {
             rows.push(Row::at_most(
-                format!("dashboard: frame p{p} {what} (1k workspaces, 100k messages)"),
+                format!("dashboard: frame p{p} {what} ({scene})"),
                 frame::percentile(sorted, p),
                 "ms",
                 4.0,
