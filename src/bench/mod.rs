@@ -32,6 +32,17 @@ impl Row {
             pass: value <= limit,
         }
     }
+
+    /// A figure that must reach at least `limit`.
+    pub fn at_least(name: impl Into<String>, value: f64, unit: &'static str, limit: f64) -> Self {
+        Row {
+            name: name.into(),
+            value,
+            unit,
+            target: format!(">= {}", trim(limit)),
+            pass: value >= limit,
+        }
+    }
 }
 
 /// What to run: `quick` shrinks every scenario so that CI only checks the harness works.

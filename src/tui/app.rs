@@ -1,13 +1,12 @@
 //! The dashboard's state and its one place of change, [`App::update`]. Rendering (`view`) is a
 //! function of this state; the runner turns the returned [`Effect`]s into engine commands.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::collections::HashSet;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 use ratatui_textarea::TextArea;
-use tui_tree_widget::TreeState;
 
 use crate::engine::{Command, Event, Status, Target};
 
@@ -15,7 +14,7 @@ use super::commands::{self, Slash};
 use super::keys::{self, Action, Context};
 use super::layout::Areas;
 use super::log::{ChatLog, Scroll};
-use super::model::{Phase, RunModel};
+use super::model::{AgentView, Phase, RunModel, WorkspaceView};
 
 /// Something that happens to the dashboard.
 #[derive(Debug, Clone)]
@@ -75,12 +74,20 @@ pub struct Flash {
     pub error: bool,
 }
 
-/// A visible row of the workspace tree.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Row {
-    pub workspace: String,
-    pub agent: Option<String>,
+/// A visible row of the workspace tree: a workspace, or an agent of it.
+#[derive(Debug, Clone, Copy)]
+pub struct Row<'a> {
+    pub workspace: &'a WorkspaceView,
+    pub agent: Option<&'a AgentView>,
     pub depth: usize,
+}
+
+impl Row<'_> {
+    /// Whether this row is the selection `(workspace, agent)`.
+    pub fn is(&self, selected: &(String, Option<String>)) -> bool {
+        self.workspace.id == selected.0
+            && self.agent.map(|a| a.name.as_str()) == selected.1.as_deref()
+    }
 }
 
 pub struct App {
@@ -108,8 +115,8 @@ pub struct App {
     pub no_color: bool,
     /// Set while replaying a recorded run: nothing is sent to an engine.
     pub playback: Option<Playback>,
-    /// The tree widget's scroll offset between frames (the only state drawing touches).
-    pub tree_state: RefCell<TreeState<String>>,
+    /// The tree's first visible row between frames (the only state drawing touches).
+    pub tree_top: Cell<usize>,
 }
 
 impl App {
@@ -132,7 +139,7 @@ impl App {
             provider_hint: None,
             no_color: false,
             playback: None,
-            tree_state: RefCell::new(TreeState::default()),
+            tree_top: Cell::new(0),
         };
         if let Some(task) = task {
             app.input.insert_str(task.trim());
@@ -179,7 +186,7 @@ impl App {
     }
 
     /// Visible rows of the tree: workspaces in plan order, a leaf's agents under it.
-    pub fn rows(&self) -> Vec<Row> {
+    pub fn rows(&self) -> Vec<Row<'_>> {
         let mut rows = Vec::new();
         let mut hidden_below: Option<usize> = None;
         for id in &self.model.order {
@@ -193,7 +200,7 @@ impl App {
                 hidden_below = None;
             }
             rows.push(Row {
-                workspace: id.clone(),
+                workspace: w,
                 agent: None,
                 depth: w.depth,
             });
@@ -203,8 +210,8 @@ impl App {
             }
             if w.leaf {
                 rows.extend(w.agents.iter().map(|a| Row {
-                    workspace: id.clone(),
-                    agent: Some(a.name.clone()),
+                    workspace: w,
+                    agent: Some(a),
                     depth: w.depth + 1,
                 }));
             }
@@ -733,15 +740,14 @@ impl App {
         let current = self
             .selected
             .as_ref()
-            .and_then(|(w, a)| rows.iter().position(|r| &r.workspace == w && &r.agent == a));
+            .and_then(|s| rows.iter().position(|r| r.is(s)));
         let next = match current {
             Some(i) => (i as isize + delta).clamp(0, rows.len() as isize - 1) as usize,
             None => 0,
         };
         let row = &rows[next];
-        self.selected = Some((row.workspace.clone(), row.agent.clone()));
-        self.tab = Tab::Workspace(row.workspace.clone());
-        self.sync_width();
+        let (workspace, agent) = (row.workspace.id.clone(), row.agent.map(|a| a.name.clone()));
+        self.select(workspace, agent);
     }
 
     /// The log the current tab (or overlay) shows, and its scroll position.
@@ -791,33 +797,24 @@ impl App {
                 }
             }
             MouseEventKind::Down(_) if self.overlay.is_none() && areas.tree.contains(at) => {
-                let picked = self
-                    .tree_state
-                    .borrow()
-                    .rendered_at(at)
-                    .map(<[String]>::to_vec);
-                if let Some(path) = picked {
-                    self.select_path(&path);
+                let picked = super::view::tree::row_at(self, areas.tree, at).and_then(|i| {
+                    let rows = self.rows();
+                    let row = rows.get(i)?;
+                    Some((row.workspace.id.clone(), row.agent.map(|a| a.name.clone())))
+                });
+                if let Some((workspace, agent)) = picked {
+                    self.select(workspace, agent);
                 }
             }
             _ => {}
         }
     }
 
-    /// Selects a tree row from its widget identifier path (workspace ids, then `@agent`).
-    fn select_path(&mut self, path: &[String]) {
-        let (agent, ws) = match path.last() {
-            Some(last) if last.starts_with('@') => (
-                Some(last[1..].to_string()),
-                path.get(path.len().saturating_sub(2)),
-            ),
-            _ => (None, path.last()),
-        };
-        if let Some(ws) = ws.cloned() {
-            self.tab = Tab::Workspace(ws.clone());
-            self.selected = Some((ws, agent));
-            self.sync_width();
-        }
+    /// Selects a tree row and shows its workspace.
+    fn select(&mut self, workspace: String, agent: Option<String>) {
+        self.tab = Tab::Workspace(workspace.clone());
+        self.selected = Some((workspace, agent));
+        self.sync_width();
     }
 
     /// Keeps the visible logs wrapped at the width they are drawn at.
@@ -832,6 +829,35 @@ impl App {
             w.log.set_width(width);
         }
         self.inspector.set_width(areas.overlay_text.width);
+    }
+
+    /// Whether a log on screen still has entries wrapped at an earlier width.
+    pub fn rewrap_pending(&self) -> bool {
+        self.model.plan_log.is_stale()
+            || self.model.report_log.is_stale()
+            || self.inspector.is_stale()
+            || self.current_log().is_some_and(ChatLog::is_stale)
+    }
+
+    /// Wraps another slice of the logs on screen at their width (a resize wraps what shows at
+    /// once and leaves the rest of a long log to this, between inputs).
+    pub fn rewrap_step(&mut self) {
+        const SLICE: usize = 500;
+        self.model.plan_log.rewrap_some(SLICE);
+        self.model.report_log.rewrap_some(SLICE);
+        self.inspector.rewrap_some(SLICE);
+        if let Tab::Workspace(id) = &self.tab
+            && let Some(w) = self.model.workspaces.get_mut(id)
+        {
+            w.log.rewrap_some(SLICE);
+        }
+    }
+
+    fn current_log(&self) -> Option<&ChatLog> {
+        match &self.tab {
+            Tab::Workspace(id) => self.model.workspace(id).map(|w| &w.log),
+            _ => None,
+        }
     }
 
     fn rebuild_inspector(&mut self) {

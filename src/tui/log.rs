@@ -1,8 +1,10 @@
 //! The scrolling chat log of a tab: posted messages, notices, documents and live (streaming)
-//! replies. Each entry keeps its text once plus a compact wrapped layout at the current width;
-//! prefix sums of row counts find the entry at a row by binary search, and only visible rows are
-//! ever turned into `Line`s, which borrow from the stored text.
+//! replies. Each entry keeps its text once and its row count at the current width; prefix sums
+//! of row counts find the entry at a row by binary search, and only the entries on screen are
+//! laid out and turned into `Line`s, which borrow from the stored text. A live entry keeps its
+//! layout, so streaming re-wraps only its last line.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use ratatui::buffer::Buffer;
@@ -34,19 +36,37 @@ impl Notice {
 
 const CURSOR: &str = "▍";
 
+/// Separates the agent names of a message header; sanitized names never hold a control
+/// character, so it cannot clash.
+const NAME_SEP: char = '\0';
+
 #[derive(Debug)]
 enum Kind {
-    Message { from: Box<str>, to: Box<[Box<str>]> },
+    /// `names`: the sender, then each addressee, joined by [`NAME_SEP`] (one allocation).
+    Message {
+        names: Box<str>,
+    },
     Notice(Notice),
     Text,
-    Live { agent: Box<str>, resume: Resume },
+    Live(Box<Live>),
 }
 
+/// A reply still streaming: its layout is kept and extended from its last line as text arrives.
+#[derive(Debug)]
+struct Live {
+    agent: Box<str>,
+    resume: Resume,
+    layout: Layout,
+}
+
+/// One entry: its text once, and its row count at the log's width. Posted entries keep no
+/// layout: it is rebuilt for the few rows on screen, which keeps a long log near the size of
+/// its text.
 #[derive(Debug)]
 struct Entry {
     kind: Kind,
     text: String,
-    layout: Layout,
+    rows: u32,
 }
 
 impl Entry {
@@ -54,66 +74,76 @@ impl Entry {
         let mut entry = Entry {
             kind,
             text: text.to_owned(),
-            layout: Layout::default(),
+            rows: 0,
         };
         entry.relayout(width);
         entry
     }
 
-    fn relayout(&mut self, width: usize) {
-        match &mut self.kind {
+    /// The wrapped rows of the body: kept for a live entry, built for a posted one.
+    fn layout(&self, width: usize) -> Cow<'_, Layout> {
+        match &self.kind {
+            Kind::Live(live) => Cow::Borrowed(&live.layout),
             Kind::Notice(n) => {
                 let (glyph, sty) = n.look();
-                self.layout = Layout::notice(&self.text, width, glyph, sty);
+                Cow::Owned(Layout::notice(&self.text, width, glyph, sty))
             }
-            Kind::Live { resume, .. } => {
-                (self.layout, *resume) = Layout::markdown(&self.text, width)
-            }
-            Kind::Message { .. } | Kind::Text => {
-                self.layout = Layout::markdown(&self.text, width).0
-            }
+            Kind::Message { .. } | Kind::Text => Cow::Owned(Layout::markdown(&self.text, width).0),
         }
-        if !self.is_live() {
-            self.layout.shrink_to_fit();
+    }
+
+    fn relayout(&mut self, width: usize) {
+        if let Kind::Live(live) = &mut self.kind {
+            (live.layout, live.resume) = Layout::markdown(&self.text, width);
         }
+        self.rows = self.layout(width).rows() as u32;
     }
 
     fn is_live(&self) -> bool {
-        matches!(self.kind, Kind::Live { .. })
+        matches!(self.kind, Kind::Live(_))
+    }
+
+    fn live_agent(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Live(live) => Some(&live.agent),
+            _ => None,
+        }
     }
 
     fn has_header(&self) -> bool {
-        matches!(self.kind, Kind::Message { .. } | Kind::Live { .. })
+        matches!(self.kind, Kind::Message { .. } | Kind::Live(_))
     }
 
     fn rows(&self) -> usize {
         let blank = !matches!(self.kind, Kind::Notice(_));
-        usize::from(self.has_header()) + self.layout.rows() + usize::from(blank)
+        usize::from(self.has_header()) + self.rows as usize + usize::from(blank)
     }
 
     fn header(&self) -> Line<'_> {
         let dim = Style::new().add_modifier(Modifier::DIM);
         match &self.kind {
-            Kind::Message { from, to } => {
+            Kind::Message { names } => {
+                let mut names = names.split(NAME_SEP);
+                let from = names.next().unwrap_or_default();
                 let mut spans = vec![Span::styled(
-                    &**from,
+                    from,
                     Style::new()
                         .fg(agent_color(from))
                         .add_modifier(Modifier::BOLD),
                 )];
-                for (i, name) in to.iter().enumerate() {
+                for (i, name) in names.enumerate() {
                     spans.push(Span::styled(if i == 0 { " → " } else { ", " }, dim));
-                    spans.push(Span::styled(&**name, Style::new().fg(agent_color(name))));
+                    spans.push(Span::styled(name, Style::new().fg(agent_color(name))));
                 }
                 Line::from(spans)
             }
-            Kind::Live { agent, .. } => {
-                let live = dim.add_modifier(Modifier::ITALIC);
+            Kind::Live(live) => {
+                let style = dim.add_modifier(Modifier::ITALIC);
                 let mut spans = vec![
-                    Span::styled(&**agent, live.fg(agent_color(agent))),
-                    Span::styled(" → …", live),
+                    Span::styled(&*live.agent, style.fg(agent_color(&live.agent))),
+                    Span::styled(" → …", style),
                 ];
-                if self.layout.rows() == 0 {
+                if self.rows == 0 {
                     spans.push(Span::raw(" "));
                     spans.push(Span::raw(CURSOR));
                 }
@@ -123,23 +153,22 @@ impl Entry {
         }
     }
 
-    /// Row `r` of this entry at `width` and whether it is a header row.
-    fn line(&self, mut r: usize, width: usize) -> (Line<'_>, bool) {
+    /// Row `r` of this entry, from its body's `layout` at `width`, and whether it is a header row.
+    fn line(&self, layout: &Layout, mut r: usize, width: usize) -> (Line<'_>, bool) {
         if self.has_header() {
             if r == 0 {
                 return (self.header(), true);
             }
             r -= 1;
         }
-        let spans: Vec<Span<'_>> = self
-            .layout
+        let spans: Vec<Span<'_>> = layout
             .row(r)
             .iter()
             .map(|seg| seg.span(&self.text))
             .collect();
         let mut line = Line::from(spans);
         // The cursor takes no room of its own: on a full row it is left out.
-        if self.is_live() && r + 1 == self.layout.rows() && line.width() < width {
+        if self.is_live() && r + 1 == layout.rows() && line.width() < width {
             line.push_span(Span::raw(CURSOR));
         }
         (line, false)
@@ -153,7 +182,14 @@ pub struct ChatLog {
     ends: Vec<usize>,
     width: u16,
     messages: usize,
+    /// Entries before this index still hold row counts from an earlier width. A width change
+    /// wraps the entries nearest the end at once and the rest a slice at a time
+    /// ([`ChatLog::rewrap_some`]), so a resize never stalls on a long log.
+    stale: usize,
 }
+
+/// Entries wrapped at once when the width changes: more than a screen holds.
+const EAGER: usize = 200;
 
 impl Default for ChatLog {
     fn default() -> Self {
@@ -162,6 +198,7 @@ impl Default for ChatLog {
             ends: Vec::new(),
             width: 80,
             messages: 0,
+            stale: 0,
         }
     }
 }
@@ -184,10 +221,15 @@ impl ChatLog {
 
     /// A posted message: a header row "from → to1, to2", the markdown-lite body, a blank row.
     pub fn push_message(&mut self, from: &str, to: &[String], content: &str) {
-        let to = to.iter().map(|t| Box::from(t.as_str())).collect();
+        let mut names =
+            String::with_capacity(from.len() + to.iter().map(|t| t.len() + 1).sum::<usize>());
+        names.push_str(from);
+        for t in to {
+            names.push(NAME_SEP);
+            names.push_str(t);
+        }
         let kind = Kind::Message {
-            from: from.into(),
-            to,
+            names: names.into_boxed_str(),
         };
         self.push_posted(kind, trim(content));
         self.messages += 1;
@@ -210,18 +252,20 @@ impl ChatLog {
         let i = match self.live_index(agent) {
             Some(i) => i,
             None => {
-                let kind = Kind::Live {
+                let kind = Kind::Live(Box::new(Live {
                     agent: agent.into(),
                     resume: Resume::default(),
-                };
+                    layout: Layout::default(),
+                }));
                 self.entries.push(Entry::new(kind, "", width));
                 self.entries.len() - 1
             }
         };
         let entry = &mut self.entries[i];
         entry.text.push_str(delta);
-        if let Kind::Live { resume, .. } = &mut entry.kind {
-            *resume = entry.layout.resume(&entry.text, width, *resume);
+        if let Kind::Live(live) = &mut entry.kind {
+            live.resume = live.layout.resume(&entry.text, width, live.resume);
+            entry.rows = live.layout.rows() as u32;
         }
         self.recount_from(i);
     }
@@ -258,19 +302,40 @@ impl ChatLog {
         self.entries.clear();
         self.ends.clear();
         self.messages = 0;
+        self.stale = 0;
     }
 
-    /// Lays every entry out again at a new width; the same width is a no-op.
+    /// Wraps the log at a new width: the entries nearest the end at once, the rest by
+    /// [`ChatLog::rewrap_some`]. The same width is a no-op.
     pub fn set_width(&mut self, width: u16) {
         if width == self.width {
             return;
         }
         self.width = width;
-        let w = self.layout_width();
-        for entry in &mut self.entries {
-            entry.relayout(w);
+        self.stale = self.entries.len();
+        self.rewrap_some(EAGER);
+    }
+
+    /// Wraps up to `n` more entries left at an earlier width, nearest the end first; returns
+    /// whether any are left.
+    pub fn rewrap_some(&mut self, n: usize) -> bool {
+        let stale = self.stale.min(self.entries.len());
+        if stale == 0 {
+            return false;
         }
-        self.recount_from(0);
+        let from = stale.saturating_sub(n);
+        let width = self.layout_width();
+        for entry in &mut self.entries[from..stale] {
+            entry.relayout(width);
+        }
+        self.stale = from;
+        self.recount_from(from);
+        from > 0
+    }
+
+    /// Whether some entries are still wrapped at an earlier width.
+    pub fn is_stale(&self) -> bool {
+        self.stale > 0
     }
 
     pub fn width(&self) -> u16 {
@@ -290,36 +355,48 @@ impl ChatLog {
                 buf[(x, y)].reset();
             }
         }
-        for dy in 0..area.height {
-            let Some((line, header)) = self.line(first.saturating_add(usize::from(dy))) else {
-                break;
-            };
-            let y = area.y + dy;
+        let mut y = area.y;
+        self.visit(first, usize::from(area.height), |line, header| {
             buf.set_line(area.x, y, &line, area.width);
             if header && area.width > 0 && line.width() > usize::from(area.width) {
                 buf[(area.right() - 1, y)]
                     .set_symbol("…")
                     .set_style(Style::new().add_modifier(Modifier::DIM));
             }
-        }
+            y += 1;
+        });
     }
 
     /// Plain text of rows [first, first+n) that exist (for tests and copy), one String per row.
     pub fn row_text(&self, first: usize, n: usize) -> Vec<String> {
-        (first..first.saturating_add(n).min(self.line_count()))
-            .filter_map(|row| self.line(row))
-            .map(|(line, _)| {
-                let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
-                text.trim_end().to_owned()
-            })
-            .collect()
+        let mut rows = Vec::new();
+        self.visit(first, n, |line, _| {
+            let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+            rows.push(text.trim_end().to_owned());
+        });
+        rows
     }
 
-    fn line(&self, row: usize) -> Option<(Line<'_>, bool)> {
-        let i = self.ends.partition_point(|&end| end <= row);
-        let entry = self.entries.get(i)?;
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        Some(entry.line(row - start, self.layout_width()))
+    /// Calls `f` with rows [first, first + n) that exist, and whether each is a header row;
+    /// each entry among them is laid out once.
+    fn visit(&self, first: usize, n: usize, mut f: impl FnMut(Line<'_>, bool)) {
+        let width = self.layout_width();
+        let end = first.saturating_add(n).min(self.line_count());
+        let mut row = first;
+        let mut i = self.ends.partition_point(|&e| e <= row);
+        while row < end {
+            let Some(entry) = self.entries.get(i) else {
+                return;
+            };
+            let start = if i == 0 { 0 } else { self.ends[i - 1] };
+            let layout = entry.layout(width);
+            while row < end.min(self.ends[i]) {
+                let (line, header) = entry.line(&layout, row - start, width);
+                f(line, header);
+                row += 1;
+            }
+            i += 1;
+        }
     }
 
     fn layout_width(&self) -> usize {
@@ -338,15 +415,19 @@ impl ChatLog {
     }
 
     fn live_index(&self, agent: &str) -> Option<usize> {
-        (self.live_start()..self.entries.len()).find(
-            |&i| matches!(&self.entries[i].kind, Kind::Live { agent: a, .. } if &**a == agent),
-        )
+        (self.live_start()..self.entries.len())
+            .find(|&i| self.entries[i].live_agent() == Some(agent))
     }
 
     fn push_posted(&mut self, kind: Kind, text: &str) {
         let at = self.live_start();
         self.entries
             .insert(at, Entry::new(kind, text, self.layout_width()));
+        if at < self.stale {
+            // The stale entries after it moved up by one; it is wrapped already (and will be
+            // again, harmlessly).
+            self.stale += 1;
+        }
         self.recount_from(at);
     }
 

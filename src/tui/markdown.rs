@@ -195,11 +195,6 @@ impl Layout {
         self.segs.get(start as usize..end).unwrap_or(&[])
     }
 
-    pub fn shrink_to_fit(&mut self) {
-        self.rows.shrink_to_fit();
-        self.segs.shrink_to_fit();
-    }
-
     /// Lays out all of `text` as markdown-lite.
     pub fn markdown(text: &str, width: usize) -> (Layout, Resume) {
         let mut layout = Layout::default();

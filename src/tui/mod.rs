@@ -7,6 +7,7 @@
 pub mod app;
 pub mod budget;
 pub mod commands;
+pub mod frames;
 pub mod inspector;
 pub mod keys;
 pub mod layout;
@@ -17,23 +18,24 @@ pub mod terminal;
 pub mod view;
 
 use std::io::{self, Write};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crossterm::event::{Event as TermEvent, EventStream, MouseEventKind};
 use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
 use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::time::Instant;
 
 use crate::engine::{Command, Engine, EngineHandle, Event, Status};
 use crate::launch::{Launcher, Prepared, Resumed};
 use crate::session::{Recorded, SessionWriter};
 
 use app::{App, Effect, Input};
-
-/// Frames are at least this far apart (60 fps).
-const FRAME: Duration = Duration::from_micros(16_667);
+use frames::FrameLimiter;
 /// Engine events applied before the loop looks at keys and the clock again.
 const BATCH: usize = 4096;
+/// How late a replayed event may be and still pace the next one (beyond it, a pause).
+const CATCH_UP: Duration = Duration::from_millis(250);
 /// How long quitting waits for a cancelled run to write its last events.
 const SETTLE: Duration = Duration::from_secs(3);
 
@@ -134,20 +136,64 @@ fn open(launcher: Option<Launcher>, begin: Begin) -> i32 {
     }
 }
 
-struct Exit {
-    session: Option<String>,
-    report: Option<String>,
+/// How the dashboard ended: the session it wrote and its report, if any.
+pub struct Exit {
+    pub session: Option<String>,
+    pub report: Option<String>,
+}
+
+/// Where the dashboard draws.
+pub trait Screen {
+    /// Columns and rows.
+    fn size(&mut self) -> io::Result<(u16, u16)>;
+    /// Draws one frame of `app`.
+    fn draw(&mut self, app: &App) -> io::Result<()>;
+}
+
+/// The real terminal, in dashboard mode until dropped.
+struct TermScreen {
+    terminal: terminal::Term,
+    _guard: terminal::Guard,
+}
+
+impl Screen for TermScreen {
+    fn size(&mut self) -> io::Result<(u16, u16)> {
+        let size = self.terminal.size()?;
+        Ok((size.width, size.height))
+    }
+
+    fn draw(&mut self, app: &App) -> io::Result<()> {
+        queue_sync(&mut self.terminal, true);
+        self.terminal.draw(|f| view::draw(f, app))?;
+        queue_sync(&mut self.terminal, false);
+        Ok(())
+    }
 }
 
 async fn dashboard(launcher: Option<&Launcher>, begin: Begin) -> io::Result<Exit> {
-    let (mut terminal, _guard) = terminal::init()?;
-    let size = terminal.size()?;
+    let (terminal, guard) = terminal::init()?;
+    let mut screen = TermScreen {
+        terminal,
+        _guard: guard,
+    };
+    drive(&mut screen, EventStream::new(), launcher, begin).await
+}
+
+/// The dashboard's loop on any screen and stream of terminal input (the terminal's, or a
+/// benchmark's): awaits one input, drains what else is queued, draws when a frame is owed.
+pub async fn drive(
+    screen: &mut impl Screen,
+    mut keys: impl Stream<Item = io::Result<TermEvent>> + Unpin,
+    launcher: Option<&Launcher>,
+    begin: Begin,
+) -> io::Result<Exit> {
+    let size = screen.size()?;
     let opened = Instant::now();
     let prefill = match &begin {
         Begin::Task { task, .. } => task.clone(),
         _ => None,
     };
-    let mut app = App::new(prefill, (size.width, size.height));
+    let mut app = App::new(prefill, size);
     app.provider_hint = launcher.map(Launcher::describe);
     app.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let mut running: Option<Running> = None;
@@ -190,11 +236,9 @@ async fn dashboard(launcher: Option<&Launcher>, begin: Begin) -> io::Result<Exit
             player = Some(Player::new(events));
         }
     }
-    let mut keys = EventStream::new();
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut dirty = true;
-    let mut last_frame = Instant::now() - FRAME;
+    let mut frames = FrameLimiter::default();
     loop {
         app.update(Input::Tick(opened.elapsed().as_millis() as u64));
         for effect in pending.drain(..) {
@@ -237,22 +281,19 @@ async fn dashboard(launcher: Option<&Launcher>, begin: Begin) -> io::Result<Exit
             }
         }
         let active = running.is_some() && app.model.elapsed_ms.is_none();
-        let next_frame = tokio::time::Instant::from_std(last_frame + FRAME);
+        let next_frame = frames.due();
         let next_replayed = player.as_ref().and_then(|p| p.due(app.playback.as_ref()));
         tokio::select! {
             biased;
-            _ = tokio::time::sleep_until(next_frame), if dirty => {
-                queue_sync(&mut terminal, true);
-                terminal.draw(|f| view::draw(f, &app))?;
-                queue_sync(&mut terminal, false);
-                last_frame = Instant::now();
-                dirty = false;
+            _ = tokio::time::sleep_until(next_frame.unwrap_or_else(Instant::now)), if next_frame.is_some() => {
+                screen.draw(&app)?;
+                frames.drawn(Instant::now());
             }
             input = keys.next() => {
                 let Some(input) = input else { break };
                 if let Some(input) = translate(input?) {
                     pending = app.update(input);
-                    dirty = true;
+                    frames.changed();
                 }
             }
             event = next_event(&mut running) => {
@@ -270,17 +311,22 @@ async fn dashboard(launcher: Option<&Launcher>, begin: Begin) -> io::Result<Exit
                     r.record(&event, &mut app);
                     pending.extend(app.update(Input::Engine(Box::new(event))));
                 }
-                dirty = true;
+                frames.changed();
             }
-            _ = tokio::time::sleep_until(next_replayed.unwrap_or_else(tokio::time::Instant::now)), if next_replayed.is_some() => {
+            _ = tokio::time::sleep_until(next_replayed.unwrap_or_else(Instant::now)), if next_replayed.is_some() => {
                 if let Some(p) = player.as_mut() {
                     p.play(&mut app);
                 }
-                dirty = true;
+                frames.changed();
             }
             _ = clock.tick(), if active => {
                 app.update(Input::Tick(opened.elapsed().as_millis() as u64));
-                dirty = true;
+                frames.changed();
+            }
+            // Only when nothing else is ready: the rest of a long log after a resize.
+            _ = std::future::ready(()), if app.rewrap_pending() => {
+                app.rewrap_step();
+                frames.changed();
             }
         }
     }
@@ -296,7 +342,7 @@ struct Player {
     events: std::vec::IntoIter<Recorded>,
     next: Option<Recorded>,
     /// Recorded time of the last event shown, and when it was shown.
-    last: Option<(u64, tokio::time::Instant)>,
+    last: Option<(u64, Instant)>,
 }
 
 impl Player {
@@ -311,17 +357,17 @@ impl Player {
     }
 
     /// When the next event is due; None at the end or while paused.
-    fn due(&self, playback: Option<&app::Playback>) -> Option<tokio::time::Instant> {
+    fn due(&self, playback: Option<&app::Playback>) -> Option<Instant> {
         let next = self.next.as_ref()?;
         let playback = playback?;
         if playback.to_end {
-            return Some(tokio::time::Instant::now());
+            return Some(Instant::now());
         }
         if playback.paused {
             return None;
         }
         Some(match self.last {
-            None => tokio::time::Instant::now(),
+            None => Instant::now(),
             Some((ts, at)) => {
                 at + crate::session::replay_delay(ts, next.ts, playback.speed.max(0.01))
             }
@@ -330,16 +376,22 @@ impl Player {
 
     /// Shows every event that is due now (all of them when jumping to the end).
     fn play(&mut self, app: &mut App) {
-        let now = tokio::time::Instant::now();
+        let now = Instant::now();
         let mut shown = 0;
         while self.next.is_some() && shown < BATCH {
             let to_end = app.playback.is_some_and(|p| p.to_end);
-            if shown > 0 && !to_end && self.due(app.playback.as_ref()).is_none_or(|d| d > now) {
+            let due = self.due(app.playback.as_ref());
+            if shown > 0 && !to_end && due.is_none_or(|d| d > now) {
                 break;
             }
+            // The next event is paced from when this one was due, not from when the loop woke
+            // up, so timer lateness does not add up; after a pause the pace starts from now.
+            let at = due
+                .filter(|&d| d <= now && now.duration_since(d) < CATCH_UP)
+                .unwrap_or(now);
             let Some(r) = self.next.take() else { break };
             self.next = self.events.next();
-            self.last = Some((r.ts, now));
+            self.last = Some((r.ts, at));
             app.update(Input::Engine(Box::new(r.event)));
             if let Some(p) = &mut app.playback {
                 p.shown += 1;
@@ -353,7 +405,7 @@ impl Player {
 async fn settle(running: &mut Option<Running>, app: &mut App) {
     let Some(r) = running.as_mut() else { return };
     if app.model.elapsed_ms.is_none() && app.model.status != Status::Pending {
-        let deadline = tokio::time::Instant::now() + SETTLE;
+        let deadline = Instant::now() + SETTLE;
         while let Ok(Some(event)) = tokio::time::timeout_at(deadline, r.events.recv()).await {
             r.record(&event, app);
             let done = matches!(event, Event::RunDone { .. });

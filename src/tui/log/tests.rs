@@ -259,6 +259,38 @@ fn set_width_rewraps_and_same_width_is_a_no_op() {
 }
 
 #[test]
+fn a_long_log_wraps_its_end_at_once_and_the_rest_in_slices_to_the_same_rows() {
+    let text = |i: usize| format!("message {i}: {}", "word ".repeat(i % 30));
+    let mut fresh = log(30);
+    let mut log = log(80);
+    for i in 0..1000 {
+        log.push_message("a", &to(&["b"]), &text(i));
+        fresh.push_message("a", &to(&["b"]), &text(i));
+    }
+    log.set_width(30);
+    assert!(
+        log.is_stale(),
+        "a thousand entries are not all wrapped at once"
+    );
+    let n = fresh.line_count();
+    // The end, which is what a following view shows, is right at once.
+    assert_eq!(
+        log.row_text(log.line_count() - 50, 50),
+        fresh.row_text(n - 50, 50)
+    );
+    // A message posted meanwhile is kept apart from the stale ones.
+    log.push_message("a", &to(&["b"]), &text(1000));
+    fresh.push_message("a", &to(&["b"]), &text(1000));
+    let mut slices = 0;
+    while log.rewrap_some(100) {
+        slices += 1;
+    }
+    assert!(!log.is_stale());
+    assert!(slices >= 5, "{slices} slices");
+    assert_eq!(all(&log), all(&fresh));
+}
+
+#[test]
 fn scroll_follows_until_scrolled_up() {
     let mut s = Scroll::default();
     assert_eq!(s.first_row(100, 10), 90);

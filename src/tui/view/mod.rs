@@ -3,7 +3,7 @@
 
 pub mod overlay;
 mod summary;
-mod tree;
+pub mod tree;
 
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
@@ -165,49 +165,53 @@ fn top_bar(app: &App, area: Rect, buf: &mut Buffer) {
     buf.set_line(area.x + area.width.saturating_sub(rw), area.y, &right, rw);
 }
 
-/// The tab titles: the current one visible, with markers where titles are cut off.
+/// The tab titles: the current one visible, with markers where titles are cut off. Only the
+/// titles that can show are built (a plan of a thousand workspaces has a thousand tabs).
 fn tabs(app: &App, area: Rect, buf: &mut Buffer) {
-    let all = app.tabs();
-    let current = all.iter().position(|t| *t == app.tab).unwrap_or(0);
-    let titles: Vec<String> = all
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            let name = match t {
-                Tab::Plan => "Plan".to_string(),
-                Tab::Summary => "Summary".to_string(),
-                Tab::Workspace(id) => {
-                    let g = app
-                        .model
-                        .workspace(id)
-                        .map(|w| glyph(&w.status).0)
-                        .unwrap_or("○");
-                    format!("{g} {id}")
-                }
-            };
-            if i < 9 {
-                format!(" {} {name} ", i + 1)
-            } else {
-                format!(" {name} ")
+    let order = &app.model.order;
+    let count = order.len() + 2;
+    let current = match &app.tab {
+        Tab::Plan => 0,
+        Tab::Workspace(id) => order.iter().position(|w| w == id).map_or(0, |i| i + 1),
+        Tab::Summary => count - 1,
+    };
+    let title = |i: usize| {
+        let name = match i {
+            0 => "Plan".to_string(),
+            i if i == count - 1 => "Summary".to_string(),
+            i => {
+                let id = &order[i - 1];
+                let g = app
+                    .model
+                    .workspace(id)
+                    .map(|w| glyph(&w.status).0)
+                    .unwrap_or("○");
+                format!("{g} {id}")
             }
-        })
-        .collect();
-    // Start far enough right that the current tab fits.
+        };
+        if i < 9 {
+            format!(" {} {name} ", i + 1)
+        } else {
+            format!(" {name} ")
+        }
+    };
+    // Start as far left as lets the current tab fit.
     let width = area.width.saturating_sub(2) as usize;
-    let mut start = 0;
-    while start < current
-        && titles[start..=current]
-            .iter()
-            .map(|t| t.width())
-            .sum::<usize>()
-            > width
-    {
-        start += 1;
+    let mut start = current;
+    let mut used = title(current).width();
+    while start > 0 {
+        let w = title(start - 1).width();
+        if used + w > width {
+            break;
+        }
+        used += w;
+        start -= 1;
     }
     let mut spans = vec![Span::raw(if start > 0 { "‹" } else { " " }).dark_gray()];
     let mut used = 1;
     let mut cut = false;
-    for (i, t) in titles.iter().enumerate().skip(start) {
+    for i in start..count {
+        let t = title(i);
         if used + t.width() > width + 1 {
             cut = true;
             break;
@@ -218,7 +222,7 @@ fn tabs(app: &App, area: Rect, buf: &mut Buffer) {
         } else {
             Style::new()
         };
-        spans.push(Span::styled(t.clone(), style));
+        spans.push(Span::styled(t, style));
     }
     buf.set_line(area.x, area.y, &Line::from(spans), area.width);
     if cut {
