@@ -8,7 +8,7 @@ use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -24,16 +24,8 @@ const TASK: &str = "Organize a tech conference for 300 people";
 
 /// `huddle` with a clean environment: data, state, config and home inside `home`, plus `env`.
 async fn huddle<V: AsRef<OsStr>>(home: &Path, env: &[(&str, V)], args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_huddle"));
-    cmd.args(args)
-        .current_dir(home)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_STATE_HOME", home.join("state"))
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .envs(env.iter().map(|(k, v)| (k, v)));
+    let mut cmd = support::huddle_command(home);
+    cmd.args(args).envs(env.iter().map(|(k, v)| (k, v)));
     // The mock servers run on this test's runtime: wait for the binary off it.
     tokio::task::spawn_blocking(move || cmd.output().expect("huddle runs"))
         .await

@@ -196,16 +196,11 @@ impl Watchdog {
     }
 }
 
-/// No API key, settings file or `.env` of the person running the bench reaches the child: home,
-/// data, state and config live in the scratch directory, which is also its working directory.
+/// [`super::clean_env`], in the scratch directory.
 fn clean_env<'c>(cmd: &'c mut Command, home: &Path) -> &'c mut Command {
     cmd.current_dir(home)
         .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_STATE_HOME", home.join("state"))
-        .env("XDG_CONFIG_HOME", home.join("config"))
+        .envs(super::clean_env(home))
 }
 
 /// How a child ended and what it used.

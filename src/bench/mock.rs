@@ -14,16 +14,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::protocol::{MESSAGE_TOOL, PLAN_TOOL, header};
 use crate::llm::estimate_tokens;
-
-/// Largest request head accepted.
-const MAX_HEAD: usize = 64 * 1024;
 
 /// How one reply is paced: nothing for `first_token`, then one chunk of `chunk_tokens` tokens
 /// every `chunk_tokens / tokens_per_sec`, and the stream ends one interval after the last chunk.
@@ -169,9 +166,9 @@ async fn accept_loop(
 /// Serves one keep-alive connection until the client closes it.
 async fn serve(mut conn: TcpStream, script: &Script, counters: &Counters) -> io::Result<()> {
     let mut buf = Vec::new();
-    while let Some(body) = read_request(&mut conn, &mut buf).await? {
+    while let Some(request) = super::http::read_request(&mut conn, &mut buf).await? {
         let received = Instant::now();
-        let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        let Ok(body) = serde_json::from_slice::<Value>(&request.body) else {
             let msg = br#"{"type":"error","error":{"type":"invalid_request_error","message":"body is not JSON"}}"#;
             let head = format!(
                 "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
@@ -366,50 +363,6 @@ fn chunk(out: &mut Vec<u8>, data: &str) {
     out.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
     out.extend_from_slice(data.as_bytes());
     out.extend_from_slice(b"\r\n");
-}
-
-/// Reads the body of the next request on a keep-alive connection; `None` when the client closed
-/// it. `buf` carries bytes read past the previous request.
-async fn read_request(conn: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<Option<Vec<u8>>> {
-    let head_end = loop {
-        if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break pos;
-        }
-        if buf.len() > MAX_HEAD {
-            return Err(invalid("request head too large"));
-        }
-        if read_more(conn, buf).await? == 0 {
-            return if buf.is_empty() {
-                Ok(None)
-            } else {
-                Err(invalid("closed mid-request"))
-            };
-        }
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
-    buf.drain(..head_end + 4);
-    let length: usize = head
-        .lines()
-        .filter_map(|l| l.strip_prefix("content-length:"))
-        .find_map(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    while buf.len() < length {
-        if read_more(conn, buf).await? == 0 {
-            return Err(invalid("closed mid-body"));
-        }
-    }
-    Ok(Some(buf.drain(..length).collect()))
-}
-
-async fn read_more(conn: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<usize> {
-    let mut chunk = [0u8; 16 * 1024];
-    let n = conn.read(&mut chunk).await?;
-    buf.extend_from_slice(&chunk[..n]);
-    Ok(n)
-}
-
-fn invalid(what: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, what.to_owned())
 }
 
 #[cfg(test)]

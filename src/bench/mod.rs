@@ -3,10 +3,13 @@
 
 pub mod dashboard;
 pub mod engine;
+pub mod http;
 pub mod mock;
 pub mod scenario;
 
+use std::ffi::OsString;
 use std::fmt::Write as _;
+use std::path::Path;
 
 /// One measured figure and its target.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +52,23 @@ impl Row {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BenchOpts {
     pub quick: bool,
+}
+
+/// The environment of a huddle the bench (or a test) starts: no API key, settings file or `.env`
+/// of the person running it reaches the child; home, data, state and config live in `home`, which
+/// should also be its working directory. Apply after clearing the environment.
+pub fn clean_env(home: &Path) -> Vec<(&'static str, OsString)> {
+    vec![
+        (
+            "PATH",
+            std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
+        ),
+        ("HOME", home.into()),
+        ("XDG_DATA_HOME", home.join("data").into()),
+        ("XDG_STATE_HOME", home.join("state").into()),
+        ("XDG_CONFIG_HOME", home.join("config").into()),
+        ("XDG_CACHE_HOME", home.join("cache").into()),
+    ]
 }
 
 /// Runs every benchmark and returns its rows, in table order; an error means the harness itself

@@ -8,7 +8,7 @@
 
 mod anthropic;
 mod cache;
-mod http;
+use huddle::bench::http;
 mod openai;
 
 use std::collections::VecDeque;
@@ -560,10 +560,6 @@ pub fn huddle_command(home: &std::path::Path) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_huddle"));
     cmd.current_dir(home)
         .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_STATE_HOME", home.join("state"))
-        .env("XDG_CONFIG_HOME", home.join("config"));
+        .envs(huddle::bench::clean_env(home));
     cmd
 }

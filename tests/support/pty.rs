@@ -41,18 +41,8 @@ impl Pty {
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_huddle"));
         cmd.args(args);
         cmd.env_clear();
-        cmd.env(
-            "PATH",
-            std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
-        );
-        for var in [
-            "HOME",
-            "XDG_DATA_HOME",
-            "XDG_CONFIG_HOME",
-            "XDG_STATE_HOME",
-            "XDG_CACHE_HOME",
-        ] {
-            cmd.env(var, home);
+        for (k, v) in huddle::bench::clean_env(home) {
+            cmd.env(k, v);
         }
         cmd.env("TERM", "xterm-256color");
         cmd.env("HUDDLE_PROVIDER", "sim");

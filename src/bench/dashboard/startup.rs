@@ -38,18 +38,8 @@ fn once(exe: &Path, home: &Path) -> Option<f64> {
         .ok()?;
     let mut cmd = CommandBuilder::new(exe);
     cmd.env_clear();
-    cmd.env(
-        "PATH",
-        std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
-    );
-    for var in [
-        "HOME",
-        "XDG_DATA_HOME",
-        "XDG_CONFIG_HOME",
-        "XDG_STATE_HOME",
-        "XDG_CACHE_HOME",
-    ] {
-        cmd.env(var, home);
+    for (k, v) in crate::bench::clean_env(home) {
+        cmd.env(k, v);
     }
     cmd.env("TERM", "xterm-256color");
     cmd.cwd(home);

@@ -1,6 +1,7 @@
-//! Just enough HTTP/1.1 for the mock server, written by hand so that faults can be injected at the
-//! byte level: requests with a `content-length` body, fixed-length responses, and chunked bodies
-//! written one chunk at a time.
+//! Just enough HTTP/1.1 for the mock LLM servers (the bench's, and the tests' one in
+//! `tests/support/`), written by hand so that faults can be injected at the byte level: requests
+//! with a `content-length` body, fixed-length responses, and chunked bodies written one chunk at a
+//! time.
 
 use std::io;
 
