@@ -3,6 +3,8 @@
 
 mod support;
 
+use support::text;
+
 use std::path::Path;
 use std::process::Output;
 
@@ -18,18 +20,6 @@ fn huddle(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         cmd.env(k, v);
     }
     cmd.output().expect("huddle runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn events(session: &Path) -> Vec<Value> {
-    std::fs::read_to_string(session.join("events.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 fn of_type<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
@@ -73,7 +63,7 @@ fn a_headless_run_stops_at_its_budget_and_resumes_with_a_higher_one() {
     assert!(stderr.contains(&advice), "{stderr}");
 
     // Stopped like an interruption: no RunDone, and everything spent is on record.
-    let first = events(&session);
+    let first = support::recorded_events(&session);
     assert!(of_type(&first, "RunDone").is_empty());
     let reached = of_type(&first, "BudgetReached");
     assert_eq!(reached.len(), 1);
@@ -87,7 +77,7 @@ fn a_headless_run_stops_at_its_budget_and_resumes_with_a_higher_one() {
     // Resumed under the same budget: the spending is restored, so it stops before any call.
     let again = huddle(home.path(), &["resume", dir, "--headless"], &[]);
     assert_eq!(again.status.code(), Some(1), "{}", text(&again.stderr));
-    let second = events(&session);
+    let second = support::recorded_events(&session);
     assert_eq!(tokens(&second), spent, "no call was made");
     assert_eq!(of_type(&second, "BudgetReached").len(), 2);
 
@@ -100,7 +90,7 @@ fn a_headless_run_stops_at_its_budget_and_resumes_with_a_higher_one() {
     let stderr = text(&done.stderr);
     assert_eq!(done.status.code(), Some(0), "{stderr}");
     assert!(text(&done.stdout).contains("Deliverable"), "the report");
-    let last = events(&session);
+    let last = support::recorded_events(&session);
     let run_done = of_type(&last, "RunDone");
     assert_eq!(run_done.len(), 1);
     assert_eq!(run_done[0]["status"]["state"], "done");

@@ -2,6 +2,8 @@
 
 mod support;
 
+use support::text;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -32,10 +34,6 @@ fn assert_bad_input(home: &Path, args: &[&str], expected: &str) {
         "{args:?}: {stderr}"
     );
     assert!(out.stdout.is_empty(), "{args:?}");
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 #[test]

@@ -4,6 +4,8 @@
 
 mod support;
 
+use support::text;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -22,18 +24,6 @@ fn huddle(home: &Path, args: &[&str]) -> Command {
 
 fn output(mut cmd: Command) -> Output {
     cmd.output().expect("huddle runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn events(session: &Path) -> Vec<Value> {
-    std::fs::read_to_string(session.join("events.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 /// Every posted message per workspace as (seq, from, to, content).
@@ -121,7 +111,7 @@ fn kill_9_then_resume_finishes_with_the_uninterrupted_report_and_replay_shows_it
     wait_for_messages(&cut, &mut child, 6);
     child.kill().unwrap();
     child.wait().unwrap();
-    let before = events(&cut);
+    let before = support::recorded_events(&cut);
     assert!(
         !before.iter().any(|e| e["type"] == "RunDone"),
         "killed before the end"
@@ -147,8 +137,11 @@ fn kill_9_then_resume_finishes_with_the_uninterrupted_report_and_replay_shows_it
     let resumed_report = std::fs::read_to_string(cut.join("report.md")).unwrap();
     assert_eq!(deliverable(&resumed_report), deliverable(&whole_report));
     // One session file for the whole run: every message once, in order, as uninterrupted.
-    let after = events(&cut);
-    assert_eq!(messages(&after), messages(&events(&whole)));
+    let after = support::recorded_events(&cut);
+    assert_eq!(
+        messages(&after),
+        messages(&support::recorded_events(&whole))
+    );
     assert_eq!(after.iter().filter(|e| e["type"] == "RunDone").count(), 1);
     assert_eq!(
         after.iter().filter(|e| e["type"] == "RunResumed").count(),
@@ -157,7 +150,7 @@ fn kill_9_then_resume_finishes_with_the_uninterrupted_report_and_replay_shows_it
     // Turns that finished before the kill are not taken again.
     let turns = |evs: &[Value]| evs.iter().filter(|e| e["type"] == "TurnStarted").count();
     assert!(
-        turns(&after) <= turns(&events(&whole)) + 3,
+        turns(&after) <= turns(&support::recorded_events(&whole)) + 3,
         "at most the turns in flight again"
     );
 

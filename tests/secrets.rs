@@ -4,6 +4,8 @@
 
 mod support;
 
+use support::text;
+
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -99,10 +101,6 @@ fn anthropic_env(base_url: &str) -> Vec<(&'static str, String)> {
         ("ANTHROPIC_API_KEY", ANTHROPIC_KEY.to_owned()),
         ("ANTHROPIC_BASE_URL", base_url.to_owned()),
     ]
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

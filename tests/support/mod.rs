@@ -563,3 +563,17 @@ pub fn huddle_command(home: &std::path::Path) -> std::process::Command {
         .envs(huddle::bench::clean_env(home));
     cmd
 }
+
+/// Output bytes of the binary as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The events a session recorded, as JSON values.
+pub fn recorded_events(session: &std::path::Path) -> Vec<Value> {
+    std::fs::read_to_string(session.join("events.jsonl"))
+        .expect("events.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("an event per line"))
+        .collect()
+}
