@@ -312,23 +312,14 @@ pub async fn run(
 
     let (engine, mut events) = Engine::spawn(config, client);
     engine.send(start);
-    let mut printer = Printer::new(json);
     // Events go to stdout as JSON lines, or to stderr as progress; notes always to stderr, so
     // that a JSON stream stays pure JSON.
     let mut notes = anstream::stderr();
-    // Progress is written once per batch of events, styled (or stripped) as stderr allows.
-    let (mut progress, color): (Box<dyn Write>, _) = if json {
-        (Box::new(std::io::stdout()), anstream::ColorChoice::Never)
-    } else {
-        let stderr = std::io::stderr();
-        let color = anstream::AutoStream::choice(&stderr);
-        (Box::new(stderr), color)
-    };
+    let mut out = Output::new(json);
     let _ = writeln!(notes, "session: {}", session.dir().display());
     // One interrupt listener for the whole run, so that no Ctrl-C is missed between polls.
     let mut interrupt = std::pin::pin!(tokio::signal::ctrl_c());
     let mut interrupts = 0;
-    let mut disk_error_shown = false;
     let mut budget = stop::BudgetStop::default();
     let outcome = loop {
         let event = tokio::select! {
@@ -351,41 +342,31 @@ pub async fn run(
         while let Ok(more) = events.try_recv() {
             batch.push(more);
         }
-        let mut batch = coalesce_deltas(batch);
-        // At a budget stop nothing after its event is recorded: the session ends as an
-        // interruption, to be resumed.
-        let stopped = batch.iter().position(|e| budget.stuck_after(e));
-        if let Some(i) = stopped {
-            batch.truncate(i + 1);
-        }
-        if let Err(e) = session.record_all(&batch)
-            && !disk_error_shown
-        {
-            let _ = writeln!(
-                notes,
-                "warning: {e}; the run goes on but the session file is incomplete"
-            );
-            disk_error_shown = true;
-        }
-        let mut done = None;
-        let mut lines = anstream::AutoStream::new(Vec::new(), color);
-        for event in batch {
-            if let Err(e) = printer.handle(&event, &mut lines) {
-                tracing::warn!("cannot print progress: {e}");
-            }
-            if let Event::RunDone { status, report, .. } = event {
-                done = Some((status, report));
-            }
-        }
-        if let Err(e) = progress.write_all(&lines.into_inner()) {
-            tracing::warn!("cannot print progress: {e}");
-        }
+        let batch = coalesce_deltas(batch);
+        let stopped = batch.iter().any(|e| budget.stuck_after(e));
+        let done = out.write(&batch, &mut session);
         if done.is_some() {
             break done;
         }
-        if stopped.is_some() {
+        if stopped {
+            // The calls that were in flight when the budget was reached are paid for: what they
+            // still post is recorded before stopping (no new call starts). The session then ends
+            // as an interruption, to be resumed.
+            let until = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+            loop {
+                let quiet = tokio::time::Instant::now() + std::time::Duration::from_millis(300);
+                let Ok(Some(e)) = tokio::time::timeout_at(quiet.min(until), events.recv()).await
+                else {
+                    break;
+                };
+                let mut rest = vec![e];
+                while let Ok(more) = events.try_recv() {
+                    rest.push(more);
+                }
+                out.write(&coalesce_deltas(rest), &mut session);
+            }
             engine.send(Command::Shutdown);
-            let _ = progress.flush();
+            let _ = out.progress.flush();
             for line in budget.advice(session.dir(), json) {
                 let _ = writeln!(notes, "{line}");
             }
@@ -398,7 +379,7 @@ pub async fn run(
         return 1;
     };
     if !json {
-        let _ = progress.flush();
+        let _ = out.progress.flush();
         let _ = writeln!(std::io::stdout().lock(), "\n{}", sanitize(&report));
         let _ = writeln!(
             notes,
@@ -407,6 +388,65 @@ pub async fn run(
         );
     }
     if status == Status::Done { 0 } else { 1 }
+}
+
+/// Where a headless run's events go: the session file, and the progress lines or JSON.
+struct Output {
+    printer: Printer,
+    /// Progress is written once per batch of events, styled (or stripped) as stderr allows.
+    progress: Box<dyn Write>,
+    color: anstream::ColorChoice,
+    disk_error_shown: bool,
+}
+
+impl Output {
+    fn new(json: bool) -> Self {
+        let (progress, color): (Box<dyn Write>, _) = if json {
+            (Box::new(std::io::stdout()), anstream::ColorChoice::Never)
+        } else {
+            let stderr = std::io::stderr();
+            let color = anstream::AutoStream::choice(&stderr);
+            (Box::new(stderr), color)
+        };
+        Self {
+            printer: Printer::new(json),
+            progress,
+            color,
+            disk_error_shown: false,
+        }
+    }
+
+    /// Records a batch of events in one write, then prints it; returns the run's end if the
+    /// batch holds `RunDone`.
+    fn write(
+        &mut self,
+        batch: &[Event],
+        session: &mut crate::session::SessionWriter,
+    ) -> Option<(Status, String)> {
+        if let Err(e) = session.record_all(batch)
+            && !self.disk_error_shown
+        {
+            let _ = writeln!(
+                anstream::stderr(),
+                "warning: {e}; the run goes on but the session file is incomplete"
+            );
+            self.disk_error_shown = true;
+        }
+        let mut done = None;
+        let mut lines = anstream::AutoStream::new(Vec::new(), self.color);
+        for event in batch {
+            if let Err(e) = self.printer.handle(event, &mut lines) {
+                tracing::warn!("cannot print progress: {e}");
+            }
+            if let Event::RunDone { status, report, .. } = event {
+                done = Some((status.clone(), report.clone()));
+            }
+        }
+        if let Err(e) = self.progress.write_all(&lines.into_inner()) {
+            tracing::warn!("cannot print progress: {e}");
+        }
+        done
+    }
 }
 
 /// Joins each `TokenDelta` to the one just before it when both are from the same agent of the

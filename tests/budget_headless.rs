@@ -133,3 +133,44 @@ fn bad_budget_values_are_refused_with_exit_2() {
     }
     assert!(!home.path().join("data/huddle/sessions").exists());
 }
+
+#[test]
+fn replies_of_calls_in_flight_at_a_budget_stop_are_recorded() {
+    // At a realistic pace the three leaves have calls in flight when one of them reaches the
+    // budget; those calls finish, are paid for, and what they post must reach the session.
+    let home = tempfile::tempdir().unwrap();
+    let session = home.path().join("session");
+    let out = support::huddle_command(home.path())
+        .args([
+            "run",
+            TASK,
+            "--headless",
+            "--sim-speed",
+            "8",
+            "--session-dir",
+        ])
+        .arg(&session)
+        .env("HUDDLE_BUDGET_TOKENS", "6k")
+        .output()
+        .expect("huddle runs");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let events = support::recorded_events(&session);
+    assert!(!of_type(&events, "BudgetReached").is_empty());
+    // Every turn call of a leaf that was paid for posted its message.
+    let leaves: Vec<&str> = of_type(&events, "WorkspaceStarted")
+        .iter()
+        .filter(|e| e["leaf"] == true)
+        .filter_map(|e| e["workspace"].as_str())
+        .collect();
+    for ws in leaves {
+        let calls = of_type(&events, "UsageUpdated")
+            .iter()
+            .filter(|e| e["workspace"] == ws && e["agent"].is_string())
+            .count();
+        let posted = of_type(&events, "MessagePosted")
+            .iter()
+            .filter(|e| e["message"]["workspace"] == ws && e["message"]["from"] != "USER")
+            .count();
+        assert_eq!(calls, posted, "{ws}: every paid reply is in the session");
+    }
+}

@@ -238,13 +238,14 @@ impl Shared {
     /// Announces the run's budget pause once no call is in flight, so that `spent` includes
     /// every call that was still running when the limit was reached.
     pub(crate) fn announce_run_hold(&self) {
-        let spent = self.run_totals();
         let reached = {
             let mut state = lock(&self.budget);
             if !state.run_notice_due || state.in_flight > 0 {
                 return;
             }
             state.run_notice_due = false;
+            // Read under the budget lock, after the last call in flight was booked.
+            let spent = self.run_totals();
             state.budgets.run.reached(&spent)
         };
         if let Some(r) = reached {

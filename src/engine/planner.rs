@@ -40,9 +40,12 @@ pub(crate) async fn run_task(
 
     // An interrupted run with an approved plan goes on from its history; one interrupted before
     // approval plans again.
+    // What was spent counts either way, the planner's calls included.
+    if let Some(history) = &resume {
+        history.restore_usage(&shared);
+    }
     if let Some(history) = resume.filter(|h| h.plan.is_some()) {
         let plan = history.plan.clone().expect("filtered above");
-        history.restore_usage(&shared);
         shared.emit(Event::RunResumed {
             finished: history.finished.len(),
             workspaces: plan.nodes().len(),

@@ -65,7 +65,12 @@ pub fn parse_usd(text: &str) -> Result<f64, String> {
 /// A budget half again as large as what was spent, rounded up to two significant digits, as
 /// a person would type it: "300k", "0.75".
 pub fn suggest(kind: BudgetKind, limit: f64, spent: f64) -> String {
-    let wanted = limit.max(spent) * 1.5;
+    // A limit of 0 (allowed in a team file) with nothing spent still gets a step up.
+    let floor = match kind {
+        BudgetKind::Tokens => 1000.0,
+        BudgetKind::Usd => 0.1,
+    };
+    let wanted = (limit.max(spent) * 1.5).max(floor);
     let step = 10f64.powf(wanted.log10().floor() - 1.0);
     // The small margin keeps float noise (15.000000000000002) from rounding up a step.
     let value = (wanted / step - 1e-9).ceil() * step;
@@ -124,6 +129,10 @@ mod tests {
         assert_eq!(suggest(BudgetKind::Tokens, 1_000_000.0, 900.0), "1.5m");
         assert_eq!(suggest(BudgetKind::Usd, 0.5, 0.5123), "0.77");
         assert_eq!(suggest(BudgetKind::Usd, 2.0, 1.0), "3");
+        // A limit of 0 with nothing spent: a step that parses.
+        assert_eq!(suggest(BudgetKind::Tokens, 0.0, 0.0), "1k");
+        assert_eq!(suggest(BudgetKind::Usd, 0.0, 0.0), "0.1");
+        assert!(parse_tokens(&suggest(BudgetKind::Tokens, 0.0, 0.0)).is_ok());
         let usd = Reached {
             kind: BudgetKind::Usd,
             limit: 0.5,
