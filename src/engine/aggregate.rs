@@ -294,7 +294,7 @@ pub(crate) fn report(
     s.push_str("## Usage\n\n");
     s.push_str(&ledger.table(root.map(|(p, _)| p)));
     s.push_str(&format!(
-        "\n_The run total includes the planner and {} retries. Wall (s) is a workspace's start to end, and for an agent the time its calls took._\n",
+        "\n_The run total includes the planner and {} retries. Wall (s) is a workspace's start to end, and for an agent the time its calls took, waiting for a free slot included._\n",
         ledger.run.totals.retries
     ));
     s

@@ -205,7 +205,8 @@ pub enum Event {
         cost_usd: f64,
         workspace_totals: Option<Totals>,
         run_totals: Totals,
-        /// How long the call took, from its first attempt to its reply (retries included).
+        /// How long the call took, from when it was asked for to its reply: waiting for a place
+        /// under the concurrency cap, a budget hold and retries included.
         #[serde(default)]
         elapsed_ms: u64,
     },

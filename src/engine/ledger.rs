@@ -17,7 +17,8 @@ pub struct Line {
     pub totals: Totals,
     pub turns: u32,
     /// For a workspace: from its start to its end (0 while it runs). For an agent or the planner:
-    /// the time its calls took, retries included.
+    /// the time its calls took, waiting for a place under the concurrency cap and retries
+    /// included.
     pub wall_ms: u64,
 }
 
@@ -37,6 +38,9 @@ pub struct WorkspaceLine {
     pub status: Option<Status>,
     pub line: Line,
     pub agents: Vec<(String, Line)>,
+    /// Turn numbers counted: a turn cut short by an interruption is taken again under the same
+    /// number after `huddle resume`, and counts once.
+    counted: std::collections::BTreeSet<u32>,
 }
 
 impl WorkspaceLine {
@@ -128,11 +132,15 @@ impl Ledger {
                 }
             }
             Event::TurnStarted {
-                workspace, agent, ..
+                workspace,
+                agent,
+                turn,
             } => {
                 let w = self.workspace(workspace);
-                w.line.turns += 1;
-                w.agent(agent).turns += 1;
+                if w.counted.insert(*turn) {
+                    w.line.turns += 1;
+                    w.agent(agent).turns += 1;
+                }
             }
             Event::WorkspaceStarted {
                 workspace, members, ..

@@ -99,6 +99,17 @@ fn run() -> Vec<Event> {
 }
 
 #[test]
+fn a_turn_taken_again_after_a_resume_counts_once() {
+    let mut events = run();
+    // Interrupted during venue's turn 3; the resumed run takes it again.
+    events.push(turn("venue", "vc", 3));
+    let l = Ledger::from_events(&events);
+    let venue = l.get("venue").expect("venue");
+    assert_eq!(venue.line.turns, 3);
+    assert_eq!(venue.agents[0].1.turns, 2);
+}
+
+#[test]
 fn a_workspace_call_for_no_agent_has_its_own_row() {
     let mut events = run();
     events.push(call(Some("food"), None, usage(40, 20, 0, 0), 0.001, 300));
