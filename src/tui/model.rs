@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::engine::plan::Plan;
-use crate::engine::{Event, Message, Status, Target, Totals, USER};
+use crate::engine::{Event, Ledger, Message, Status, Target, Totals, USER};
 use crate::text::sanitize;
 
 use super::log::{ChatLog, Notice, Scroll};
@@ -136,6 +136,8 @@ pub struct RunModel {
     /// The last agent inspection the engine answered.
     pub inspection: Option<Event>,
     pub budgets: super::budget::Budgets,
+    /// Usage by workspace and agent, folded as the engine and report.md fold it.
+    pub ledger: Ledger,
 }
 
 impl RunModel {
@@ -155,6 +157,9 @@ impl RunModel {
 
     /// Applies one engine event.
     pub fn apply(&mut self, event: &Event) {
+        if Ledger::concerns(event) {
+            self.ledger.record(event);
+        }
         match event {
             Event::RunStarted {
                 task,

@@ -9,6 +9,7 @@ use ratatui::widgets::{Cell, Row, Table, Widget};
 
 use crate::engine::Totals;
 use crate::headless::compact;
+use crate::text::sanitize;
 
 use super::super::app::App;
 use super::super::layout::Areas;
@@ -38,8 +39,7 @@ pub fn draw(app: &App, areas: &Areas, buf: &mut Buffer) {
     let rows = m
         .order
         .iter()
-        .filter_map(|id| m.workspace(id))
-        .map(|w| 1 + w.agents.len() as u16)
+        .map(|id| 1 + m.ledger.get(id).map_or(0, |l| l.agents.len() as u16))
         .sum::<u16>()
         + 1;
     // Before the report there is room for the whole table; after it, half the tab.
@@ -103,6 +103,8 @@ fn table(app: &App, area: Rect, buf: &mut Buffer) {
     let mut rows = Vec::new();
     for w in m.order.iter().filter_map(|id| m.workspace(id)) {
         let (g, color) = glyph(&w.status);
+        // The ledger's figures, so that this table and report.md agree to the token.
+        let line = m.ledger.get(&w.id);
         let mut cells = vec![
             Cell::from(Line::from(g)).style(Style::new().fg(color)),
             Cell::from(format!("{}{}", "  ".repeat(w.depth), w.id)),
@@ -112,13 +114,13 @@ fn table(app: &App, area: Rect, buf: &mut Buffer) {
                 "—".into()
             }),
         ];
-        cells.extend(usage(&w.totals));
+        cells.extend(usage(&line.map(|l| l.line.totals).unwrap_or_default()));
         rows.push(Row::new(cells));
-        // Each agent's share, under its workspace.
-        for a in &w.agents {
+        // Each agent's share, under its workspace (and the workspace's summary calls).
+        for (name, a) in line.map(|l| l.agents.as_slice()).unwrap_or_default() {
             let mut cells = vec![
                 Cell::from(""),
-                Cell::from(format!("{}↳ {}", "  ".repeat(w.depth + 1), a.name)),
+                Cell::from(format!("{}↳ {}", "  ".repeat(w.depth + 1), sanitize(name))),
                 Cell::from(if a.turns > 0 {
                     a.turns.to_string()
                 } else {
