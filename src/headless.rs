@@ -158,6 +158,27 @@ impl Printer {
                     sanitize(error)
                 )
             }
+            Event::BudgetChanged { scope, tokens, usd } => {
+                let mut limits = Vec::new();
+                if let Some(t) = tokens {
+                    limits.push(format!("{} tokens", crate::engine::budget::thousands(*t)));
+                }
+                if let Some(u) = usd {
+                    limits.push(format!("${u:.2}"));
+                }
+                let of = match scope {
+                    crate::engine::Target::Workspace { workspace } => {
+                        format!("[{}] ", sanitize(workspace))
+                    }
+                    _ => String::new(),
+                };
+                let limits = if limits.is_empty() {
+                    "none".to_string()
+                } else {
+                    limits.join(" and ")
+                };
+                writeln!(out, "{CYAN}▸{CYAN:#} {of}budget: {limits}")
+            }
             Event::Warning { workspace, message } => writeln!(
                 out,
                 "  {YELLOW}{}warning:{YELLOW:#} {}",
@@ -513,7 +534,7 @@ pub fn replay(events: &[crate::session::Recorded], speed: f64) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::Message;
+    use crate::engine::{Message, Target};
 
     #[test]
     fn message_lines_are_clean_previews() {
@@ -584,6 +605,29 @@ mod tests {
         Printer::new(true).handle(&event, &mut out).unwrap();
         let line = String::from_utf8(out).unwrap();
         assert!(line.starts_with(r#"{"type":"AgentInspected""#), "{line}");
+    }
+
+    #[test]
+    fn budget_changes_print_the_new_limits() {
+        let line = |event: Event| {
+            let mut out = Vec::new();
+            Printer::new(false).handle(&event, &mut out).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let run = line(Event::BudgetChanged {
+            scope: Target::Run,
+            tokens: Some(300_000),
+            usd: Some(2.5),
+        });
+        assert!(run.ends_with("budget: 300,000 tokens and $2.50\n"), "{run}");
+        let venue = line(Event::BudgetChanged {
+            scope: Target::Workspace {
+                workspace: "venue".into(),
+            },
+            tokens: None,
+            usd: None,
+        });
+        assert!(venue.ends_with("[venue] budget: none\n"), "{venue}");
     }
 
     #[test]
