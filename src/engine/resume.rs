@@ -9,7 +9,6 @@ use super::context::Summary;
 use super::event::{Event, Message, Status, Totals};
 use super::plan::Plan;
 use super::runtime::{Book, Shared, lock};
-use crate::llm::Usage;
 
 /// One step of a leaf workspace, in the order it happened.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,15 +30,6 @@ pub struct Finished {
     pub totals: Totals,
 }
 
-/// A call's usage as recorded by `UsageUpdated`.
-#[derive(Debug, Clone, PartialEq)]
-struct Call {
-    workspace: Option<String>,
-    agent: Option<String>,
-    usage: Usage,
-    cost_usd: f64,
-}
-
 /// What an interrupted run had done, read from its events.
 #[derive(Debug, Clone, Default)]
 pub struct History {
@@ -50,8 +40,6 @@ pub struct History {
     pub finished: HashMap<String, Finished>,
     /// Steps of every workspace that started.
     pub steps: HashMap<String, Vec<Step>>,
-    calls: Vec<Call>,
-    retries: u64,
     /// The usage recorded so far, by workspace and agent.
     ledger: super::Ledger,
     /// Whether the run had already ended.
@@ -95,19 +83,6 @@ impl History {
                         through_seq: *through_seq,
                         text: summary.clone(),
                     })),
-                Event::UsageUpdated {
-                    workspace,
-                    agent,
-                    call,
-                    cost_usd,
-                    ..
-                } => h.calls.push(Call {
-                    workspace: workspace.clone(),
-                    agent: agent.clone(),
-                    usage: *call,
-                    cost_usd: *cost_usd,
-                }),
-                Event::RetryScheduled { .. } => h.retries += 1,
                 Event::WorkspaceDone {
                     workspace,
                     status,
@@ -160,23 +135,18 @@ impl History {
     pub(crate) fn restore_usage(&self, shared: &Shared) {
         let mut book = lock(&shared.book);
         *book = Book::default();
-        book.ledger = self.ledger.clone();
-        book.run.retries = self.retries;
-        for c in &self.calls {
-            book.run.add_call(&c.usage, c.cost_usd);
-            if let Some(ws) = &c.workspace {
-                book.workspaces
-                    .entry(ws.clone())
-                    .or_default()
-                    .add_call(&c.usage, c.cost_usd);
-                if let Some(agent) = &c.agent {
-                    book.agents
-                        .entry(ws, agent)
-                        .totals
-                        .add_call(&c.usage, c.cost_usd);
-                }
+        book.run = self.ledger.run.totals;
+        for w in self.ledger.workspaces() {
+            book.workspaces.insert(w.id.clone(), w.line.totals);
+            for (agent, line) in w
+                .agents
+                .iter()
+                .filter(|(a, _)| a != super::ledger::SUMMARIES)
+            {
+                book.agents.entry(&w.id, agent).totals = line.totals;
             }
         }
+        book.ledger = self.ledger.clone();
     }
 }
 
