@@ -358,12 +358,7 @@ pub async fn run(
             }
         };
         let Some(event) = event else { break None };
-        // Whatever else is waiting goes to the session file in the same write.
-        let mut batch = vec![event];
-        while let Ok(more) = events.try_recv() {
-            batch.push(more);
-        }
-        let batch = coalesce_deltas(batch);
+        let batch = with_queued(event, &mut events);
         let stopped = batch.iter().any(|e| budget.stuck_after(e));
         let done = out.write(&batch, &mut session);
         if done.is_some() {
@@ -380,11 +375,7 @@ pub async fn run(
                 else {
                     break;
                 };
-                let mut rest = vec![e];
-                while let Ok(more) = events.try_recv() {
-                    rest.push(more);
-                }
-                out.write(&coalesce_deltas(rest), &mut session);
+                out.write(&with_queued(e, &mut events), &mut session);
             }
             engine.send(Command::Shutdown);
             let _ = out.progress.flush();
@@ -468,6 +459,19 @@ impl Output {
         }
         done
     }
+}
+
+/// `first` and whatever else is already queued, to go to the session file in one write, with
+/// neighbouring token deltas joined.
+fn with_queued(
+    first: Event,
+    events: &mut tokio::sync::mpsc::UnboundedReceiver<Event>,
+) -> Vec<Event> {
+    let mut batch = vec![first];
+    while let Ok(more) = events.try_recv() {
+        batch.push(more);
+    }
+    coalesce_deltas(batch)
 }
 
 /// Joins each `TokenDelta` to the one just before it when both are from the same agent of the
