@@ -58,22 +58,29 @@ impl Scenario {
         }
     }
 
-    /// Name of agent `a` of leaf `leaf` (in the conference preset, its roster order).
-    fn agent_name(&self, leaf: usize, a: usize) -> String {
-        match self.preset {
-            Some(_) => CONFERENCE[leaf * 3 + a].to_string(),
-            None => format!("a{leaf:03}_{a}"),
+    /// Every agent's name, leaf by leaf (`agents` to a leaf): the preset's roster in its order
+    /// (the conference preset has three to a team), or generated names.
+    fn roster(&self) -> Vec<String> {
+        match self.preset.map(crate::team::preset) {
+            Some(Ok(team)) => team.agents.into_iter().map(|a| a.name).collect(),
+            _ => (0..self.leaves)
+                .flat_map(|leaf| (0..self.agents).map(move |a| format!("a{leaf:03}_{a}")))
+                .collect(),
         }
     }
 
     /// The plan the mock planner answers with.
     pub fn plan(&self) -> Plan {
-        let children = (0..self.leaves)
-            .map(|leaf| Plan {
+        let roster = self.roster();
+        let children = roster
+            .chunks(self.agents)
+            .take(self.leaves)
+            .enumerate()
+            .map(|(leaf, agents)| Plan {
                 id: format!("part-{leaf:03}"),
                 title: format!("Part {leaf}"),
                 description: String::new(),
-                agents: (0..self.agents).map(|a| self.agent_name(leaf, a)).collect(),
+                agents: agents.to_vec(),
                 children: vec![],
             })
             .collect();
@@ -90,12 +97,11 @@ impl Scenario {
     pub fn team_toml(&self) -> Option<String> {
         self.preset.is_none().then(|| {
             let mut s = String::from("name = \"bench\"\ndescription = \"Generated roster\"\n");
-            for leaf in 0..self.leaves {
-                for a in 0..self.agents {
+            for (leaf, agents) in self.roster().chunks(self.agents).enumerate() {
+                for name in agents {
                     let _ = write!(
                         s,
-                        "\n[[agents]]\nname = \"{}\"\nteam = \"t{leaf:03}\"\ndescription = \"Works on part {leaf}.\"\n",
-                        self.agent_name(leaf, a)
+                        "\n[[agents]]\nname = \"{name}\"\nteam = \"t{leaf:03}\"\ndescription = \"Works on part {leaf}.\"\n"
                     );
                 }
             }
@@ -151,19 +157,6 @@ fn agent_timing(quick: bool) -> Timing {
         chunk_tokens: 5,
     }
 }
-
-/// The conference preset's agents, three to a team, in roster order.
-const CONFERENCE: [&str; 9] = [
-    "venue_coordinator",
-    "catering_manager",
-    "tech_setup",
-    "program_director",
-    "speaker_coordinator",
-    "content_reviewer",
-    "marketing_manager",
-    "social_media_specialist",
-    "registration_coordinator",
-];
 
 /// The least time a run of a two-level plan (a root over leaves) can take, given the mock's
 /// latency of every call and nothing else costing time:
