@@ -23,8 +23,8 @@ pub struct Line {
 }
 
 impl Line {
-    fn call(&mut self, event_totals: &crate::llm::Usage, cost_usd: f64, elapsed_ms: u64) {
-        self.totals.add_call(event_totals, cost_usd);
+    fn call(&mut self, usage: &crate::llm::Usage, cost_usd: f64, elapsed_ms: u64) {
+        self.totals.add_call(usage, cost_usd);
         self.wall_ms += elapsed_ms;
     }
 }
